@@ -1,0 +1,208 @@
+"""Binds ops to ``Tensor`` methods and operators (one place, so the surface is visible)."""
+
+from __future__ import annotations
+
+from . import _tensor
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import reduction as R
+from .ops import shape as S
+from ._tensor import Tensor, _check_inplace, _commit
+
+T = Tensor
+
+
+def _rev(op):
+    return lambda self, other: op(other, self)
+
+
+# -- operators ---------------------------------------------------------------------
+T.__add__ = T.__radd__ = lambda self, other: E.add(self, other)
+T.__sub__ = lambda self, other: E.sub(self, other)
+T.__rsub__ = _rev(E.sub)
+T.__mul__ = T.__rmul__ = lambda self, other: E.mul(self, other)
+T.__truediv__ = lambda self, other: E.div(self, other)
+T.__rtruediv__ = _rev(E.div)
+T.__pow__ = lambda self, other: E.pow(self, other)
+T.__rpow__ = _rev(E.pow)
+T.__neg__ = lambda self: E.neg(self)
+T.__pos__ = lambda self: self
+T.__matmul__ = lambda self, other: L.matmul(self, other)
+T.__rmatmul__ = _rev(L.matmul)
+T.__eq__ = lambda self, other: E.eq(self, other)
+T.__ne__ = lambda self, other: E.ne(self, other)
+T.__lt__ = lambda self, other: E.lt(self, other)
+T.__le__ = lambda self, other: E.le(self, other)
+T.__gt__ = lambda self, other: E.gt(self, other)
+T.__ge__ = lambda self, other: E.ge(self, other)
+T.__and__ = T.__rand__ = lambda self, other: E.logical_and(self, other)
+T.__or__ = T.__ror__ = lambda self, other: E.logical_or(self, other)
+T.__invert__ = lambda self: E.logical_not(self)
+T.__hash__ = _tensor.Tensor.__hash__
+T.__getitem__ = S.index
+
+
+def _add_method(self, other, *, alpha=1):
+    return E.add(self, other if alpha == 1 else other * alpha)
+
+
+def _sub_method(self, other, *, alpha=1):
+    return E.sub(self, other if alpha == 1 else other * alpha)
+
+
+# -- methods -------------------------------------------------------------------------
+T.add = _add_method
+T.sub = _sub_method
+T.mul = E.mul
+T.div = E.div
+T.pow = E.pow
+T.neg = E.neg
+T.exp = E.exp
+T.log = E.log
+T.tanh = E.tanh
+T.sigmoid = E.sigmoid
+T.relu = E.relu
+T.eq = E.eq
+T.ne = E.ne
+T.lt = E.lt
+T.le = E.le
+T.gt = E.gt
+T.ge = E.ge
+T.clone = E.clone
+T.matmul = L.matmul
+T.sum = R.sum
+T.mean = R.mean
+T.max = R.max
+T.amax = R.amax
+T.reshape = S.reshape
+T.view = S.view
+T.permute = S.permute
+T.transpose = S.transpose
+T.t = S.t
+T.expand = S.expand
+T.unsqueeze = S.unsqueeze
+T.squeeze = S.squeeze
+T.flatten = S.flatten
+T.T = property(lambda self: S.permute(self, *reversed(range(self.ndim))))
+T.mT = property(lambda self: S.transpose(self, -2, -1))
+
+
+def _expand_as(self, other):
+    return S.expand(self, other.shape)
+
+
+T.expand_as = _expand_as
+T.view_as = lambda self, other: S.view(self, other.shape)
+T.reshape_as = lambda self, other: S.reshape(self, other.shape)
+
+
+def _where(self, condition, other):
+    return E.where(condition, self, other)
+
+
+T.where = _where
+
+
+# -- in-place ops ----------------------------------------------------------------------
+# Note [In-place ops on immutable arrays]
+# Every in-place method computes its result out of place through the op
+# registry (so promotion, checks and the graph are the usual ones) and then
+# commits it into ``self`` with _tensor._commit, which writes the array on
+# mutable backends and rebinds it on immutable ones (JAX), bumping the version.
+
+
+def _inplace(name, compute):
+    def method(self, *args, **kwargs):
+        _check_inplace(self, name)
+        return _commit(self, compute(self, *args, **kwargs), name)
+
+    method.__name__ = name
+    return method
+
+
+T.add_ = _inplace("add_", _add_method)
+T.sub_ = _inplace("sub_", _sub_method)
+T.mul_ = _inplace("mul_", E.mul)
+T.div_ = _inplace("div_", E.div)
+T.pow_ = _inplace("pow_", E.pow)
+T.neg_ = _inplace("neg_", E.neg)
+T.exp_ = _inplace("exp_", E.exp)
+T.log_ = _inplace("log_", E.log)
+T.tanh_ = _inplace("tanh_", E.tanh)
+T.sigmoid_ = _inplace("sigmoid_", E.sigmoid)
+T.relu_ = _inplace("relu_", E.relu)
+T.__iadd__ = T.add_
+T.__isub__ = T.sub_
+T.__imul__ = T.mul_
+T.__itruediv__ = T.div_
+
+
+def _filled_like(self, value):
+    from ._creation import full
+
+    return full(tuple(self.shape), value, dtype=self._dtype, device=self._device)
+
+
+def _zero(self):
+    return _filled_like(self, 0)
+
+
+def _fill(self, value):
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        return S.expand(value.to(self._dtype), self.shape)
+    return _filled_like(self, value)
+
+
+def _copy(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if src._device != self._device:
+        src = src.to(self._device)
+    if src._dtype is not self._dtype:
+        src = src.to(self._dtype)
+    if src.shape != self.shape:
+        src = S.expand(src, self.shape)
+    return src
+
+
+T.zero_ = _inplace("zero_", _zero)
+T.fill_ = _inplace("fill_", _fill)
+
+
+def _copy_(self, src, non_blocking=False):
+    _check_inplace(self, "copy_")
+    return _commit(self, _copy(self, src), "copy_")
+
+
+T.copy_ = _copy_
+
+
+def _setitem(self, key, value):
+    _check_inplace(self, "__setitem__")
+    key = S.normalize_key(key, self._data.shape)
+    if isinstance(value, Tensor):
+        if value._device != self._device:
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two devices, "
+                f"{self._device} and {value._device}! (in __setitem__)"
+            )
+        target = S.getitem_op(self.detach(), key=key).shape
+        if value.shape != target:
+            try:
+                value = S.expand(value, target)
+            except RuntimeError:
+                raise RuntimeError(
+                    f"shape mismatch: value tensor of shape {list(value.shape)} cannot be "
+                    f"broadcast to indexing result of shape {list(target)}"
+                ) from None
+    elif not isinstance(value, (int, float, bool, complex)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a polytorch tensor")
+    _commit(self, S.setitem_op(self, value, key=key), "__setitem__")
+
+
+T.__setitem__ = _setitem

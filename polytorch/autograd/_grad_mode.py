@@ -1,0 +1,93 @@
+"""Grad mode: whether ops record the autograd graph (PyTorch's no_grad family)."""
+
+from __future__ import annotations
+
+import functools
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+
+
+class _State:
+    __slots__ = ("enabled",)
+
+    def __init__(self):
+        self.enabled = True
+
+
+# Note [Grad mode is process-global]
+# PyTorch keeps grad mode per thread. polytorch keeps one flag read on every op
+# (the hot path reads ``state.enabled``); threads that need different modes at
+# the same time are not supported yet.
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """Whether new ops record the graph."""
+    return state.enabled
+
+
+class _Mode:
+    """Base for grad-mode switches usable as context managers and decorators."""
+
+    _target = True
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = self._target
+        return self
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        target = self._target
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = state.enabled
+            state.enabled = target
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                state.enabled = prev
+
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Disable graph recording in a block or a decorated function.
+
+    Example:
+        >>> with polytorch.no_grad():
+        ...     w -= 0.1 * w.grad
+    """
+
+    _target = False
+
+
+class enable_grad(_Mode):
+    """Enable graph recording inside a ``no_grad`` block."""
+
+    _target = True
+
+
+class set_grad_enabled(_Mode):
+    """Set grad mode to ``mode``; takes effect at once, and as a context manager restores it.
+
+    Example:
+        >>> with polytorch.set_grad_enabled(is_training):
+        ...     loss = model(x)
+    """
+
+    def __init__(self, mode: bool):
+        self._target = bool(mode)
+        self._prev = state.enabled
+        state.enabled = self._target
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        state.enabled = self._prev  # used as a decorator: no effect until called
+        return super().__call__(fn)

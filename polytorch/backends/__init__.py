@@ -1,0 +1,34 @@
+"""Backends: the registry, the listing and the contract.
+
+Example:
+    >>> import polytorch
+    >>> [row["name"] for row in polytorch.backends.available()]
+    ['cupy', 'jax', 'numpy']
+"""
+
+from ._base import Backend, InfoBackend
+from ._registry import (
+    BackendUnavailableError,
+    available,
+    available_devices,
+    known_types,
+    load,
+    names,
+    register,
+    set_type_backend,
+    unregister,
+)
+
+__all__ = [
+    "Backend",
+    "InfoBackend",
+    "BackendUnavailableError",
+    "available",
+    "available_devices",
+    "known_types",
+    "load",
+    "names",
+    "register",
+    "set_type_backend",
+    "unregister",
+]

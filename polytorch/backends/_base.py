@@ -1,0 +1,137 @@
+"""The backend contract, and a base that makes any array-API namespace a backend.
+
+A backend is bindings, not policy (ARCHITECTURE §3): it names its namespace
+``xp``, its device types and devices, declares capabilities as data, and moves
+arrays to and from the host. Dtype promotion, argument checks and error text
+live in the frontend, once.
+"""
+
+from __future__ import annotations
+
+from .. import _dtype as D
+
+# The DLPack device-type codes of the standard, for placing foreign arrays.
+DLPACK_CPU, DLPACK_CUDA, DLPACK_ROCM = 1, 2, 10
+
+
+class Backend:
+    """Base class for backends over an array-API namespace.
+
+    Subclasses set ``name``, ``device_types`` and ``xp`` (or override
+    ``_load_namespace``), and override what their library does differently.
+
+    Capabilities (data, checked by the frontend):
+        mutable: arrays support in-place ``__setitem__`` (False: JAX).
+        kernels: op name -> native kernel for ops the array API lacks.
+    """
+
+    name: str = ""
+    device_types: tuple[str, ...] = ("cpu",)
+    mutable: bool = True
+    kernels: dict = {}
+
+    def __init__(self):
+        self.xp = self._load_namespace()
+        self._to_native = {}
+        self._from_native = {}
+        for d in D.ALL_DTYPES:
+            nd = self._native_dtype_or_none(d)
+            if nd is not None:
+                self._to_native[d] = nd
+                self._from_native[nd] = d
+        self._dtype_cache = {}
+
+    # -- what a subclass provides -----------------------------------------
+    def _load_namespace(self):
+        raise NotImplementedError
+
+    def device_count(self, type_: str) -> int:
+        return 1 if type_ == "cpu" else 0
+
+    def native_device(self, type_: str, index: int):
+        """The library's own device object for ``type_:index``."""
+        return None
+
+    def _native_dtype_or_none(self, d: D.dtype):
+        return getattr(self.xp, d.name, None)
+
+    def supported_dtypes(self, type_: str, index: int) -> frozenset:
+        """The polytorch dtypes this device can hold (a capability, declared as data)."""
+        return frozenset(self._to_native)
+
+    # -- dtypes --------------------------------------------------------------
+    def native_dtype(self, d: D.dtype):
+        return self._to_native[d]
+
+    def dtype_of(self, array) -> D.dtype:
+        return self._from_native[array.dtype]
+
+    # -- creation and transfer ------------------------------------------------
+    def asarray(self, obj, dtype: D.dtype, native_device):
+        """An array of ``dtype`` on the device from nested lists, scalars or host arrays."""
+        return self.xp.asarray(obj, dtype=self._to_native[dtype], device=native_device)
+
+    def from_numpy(self, array, native_device, copy: bool = False):
+        """A device array with a NumPy array's values (shared where possible unless ``copy``)."""
+        return self.xp.asarray(array, device=native_device, copy=True if copy else None)
+
+    def to_numpy(self, array):
+        """A NumPy array with the values (a view where the array already lives on host)."""
+        import numpy as np
+
+        return np.asarray(array)
+
+    def move(self, array, native_device):
+        """The array on another device of this backend."""
+        return self.xp.asarray(array, device=native_device, copy=True)
+
+    def from_dlpack(self, obj, native_device):
+        return self.xp.from_dlpack(obj)
+
+    def device_of(self, array):
+        """The device type and index an array of this library lives on."""
+        return "cpu", None
+
+    # -- mutation (Note [In-place ops on immutable arrays] in polytorch/_tensor.py) --
+    def assign(self, dst, src):
+        """Write ``src`` into ``dst`` and return the array the tensor should hold."""
+        if self.mutable:
+            dst[...] = src
+            return dst
+        return src
+
+    def setitem(self, array, key, value):
+        if self.mutable:
+            array[key] = value
+            return array
+        return array.at[key].set(value)
+
+    def scalar(self, value, dtype: D.dtype, native_device):
+        """A Python number as an operand of a binary ``xp`` function of ``dtype``."""
+        return self.xp.asarray(value, dtype=self._to_native[dtype], device=native_device)
+
+    def __repr__(self) -> str:
+        return f"<polytorch backend {self.name!r} types={self.device_types}>"
+
+
+class InfoBackend(Backend):
+    """A backend whose devices and dtypes come from ``xp.__array_namespace_info__()``.
+
+    Device ``TYPE:i`` is the i-th entry of ``info.devices()``; its dtypes are
+    ``info.dtypes(device=...)``. A generic array-API library needs nothing more.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._info = self.xp.__array_namespace_info__()
+        self._devices = list(self._info.devices())
+
+    def device_count(self, type_: str) -> int:
+        return len(self._devices) if type_ in self.device_types else 0
+
+    def native_device(self, type_: str, index: int):
+        return self._devices[index]
+
+    def supported_dtypes(self, type_: str, index: int) -> frozenset:
+        names = self._info.dtypes(device=self._devices[index])
+        return frozenset(D.BY_NAME[n] for n in names if n in D.BY_NAME)

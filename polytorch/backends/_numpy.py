@@ -1,0 +1,54 @@
+"""NumPy on the CPU: the reference backend."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as D
+from ._base import Backend
+
+
+class NumpyLikeBackend(Backend):
+    """Shared bindings for libraries whose dtypes are NumPy dtypes (NumPy, CuPy, JAX)."""
+
+    has_bfloat16 = False
+
+    def _native_dtype_or_none(self, d: D.dtype):
+        if d is D.bfloat16:
+            if not self.has_bfloat16:
+                return None
+            import ml_dtypes
+
+            return np.dtype(ml_dtypes.bfloat16)
+        return np.dtype(d.name)
+
+    def scalar(self, value, dtype, native_device):
+        # These libraries treat Python numbers as weakly typed (NEP 50), so the
+        # frontend's already-cast array operand fixes the result dtype.
+        return value
+
+
+class NumpyBackend(NumpyLikeBackend):
+    name = "numpy"
+    device_types = ("cpu",)
+    mutable = True
+
+    def _load_namespace(self):
+        import array_api_compat.numpy as xp
+
+        return xp
+
+    def asarray(self, obj, dtype, native_device):
+        return np.asarray(obj, dtype=self._to_native[dtype])
+
+    def from_numpy(self, array, native_device, copy=False):
+        return array.copy() if copy else array
+
+    def to_numpy(self, array):
+        return array
+
+    def move(self, array, native_device):
+        return array.copy()
+
+    def from_dlpack(self, obj, native_device):
+        return np.from_dlpack(obj)

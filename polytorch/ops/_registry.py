@@ -1,0 +1,256 @@
+"""The op registry and the one dispatch path every tensor operation takes.
+
+Note [One op, declared once]
+A primitive is its forward over ``xp`` (the backend's array-API namespace), its
+gradient rule written in polytorch ops right after it, and what it saves for
+backward. ``apply`` does everything else, once, for every op: device checks,
+dtype promotion (polytorch/_dtype.py), native-kernel lookup, wrapping the
+result and recording the graph node. The registry is data: tests and the
+conformance suite iterate over ``REGISTRY``.
+"""
+
+from __future__ import annotations
+
+from types import MethodType
+
+from .. import _dtype as D
+from ..autograd import _grad_mode
+from ..autograd._engine import Node, SavedTensor
+
+REGISTRY: dict[str, Op] = {}
+
+# How an op decides dtypes (Note [Type promotion lives here] in polytorch/_dtype.py):
+#   "same"    operands promoted to their result type; the result has it
+#   "float"   like "same", but integer and bool results become the default float
+#   "compare" operands promoted; the result is bool
+#   "match"   operands must already share a dtype (matmul); the result has it
+#   None      no promotion; the result has the first input's dtype
+PROMOTIONS = ("same", "float", "compare", "match", None)
+
+_state = _grad_mode.state
+
+
+class Op:
+    """A registered primitive. Call it with tensors (and Python numbers) and params."""
+
+    __slots__ = (
+        "name", "forward", "vjp", "save", "save_result", "save_any", "promote",
+        "n_out", "kernels", "family", "backward_name", "differentiable_outputs",
+        "promote_skip", "needs_backend", "doc", "__weakref__",
+    )
+
+    def __init__(self, name, forward, *, promote, save=(), save_result=False, n_out=1,
+                 family="", differentiable_outputs=None, promote_skip=(), needs_backend=False):
+        if promote not in PROMOTIONS:
+            raise ValueError(f"op {name!r}: promote must be one of {PROMOTIONS}")
+        self.name = name
+        self.forward = forward
+        self.vjp = None
+        self.save = tuple(save)
+        self.save_result = save_result
+        self.save_any = bool(save) or save_result
+        self.promote = promote
+        self.n_out = n_out
+        self.kernels = {}
+        self.family = family
+        self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+        self.differentiable_outputs = differentiable_outputs
+        self.promote_skip = tuple(promote_skip)  # argument positions left out of promotion
+        self.needs_backend = needs_backend  # forward takes the backend, not just xp
+        self.doc = forward.__doc__
+
+    def defvjp(self, rule):
+        """Attach the gradient rule ``rule(ctx, grad) -> tuple of input grads``."""
+        self.vjp = rule
+        return rule
+
+    def register_kernel(self, backend_name: str):
+        """Register a native kernel for one backend (same signature as the forward)."""
+
+        def deco(fn):
+            self.kernels[backend_name] = fn
+            return fn
+
+        return deco
+
+    @property
+    def differentiable(self) -> bool:
+        return self.vjp is not None
+
+    def __call__(self, *args, **params):
+        return apply(self, args, params)
+
+    def __get__(self, obj, objtype=None):
+        # Bound as a Tensor method, ``x.exp()`` calls ``exp(x)``.
+        return self if obj is None else MethodType(self, obj)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+def defop(name=None, *, promote=None, save=(), save_result=False, n_out=1, family="",
+          differentiable_outputs=None, promote_skip=(), needs_backend=False):
+    """Declare a primitive from its forward ``fn(xp, *arrays, **params)``.
+
+    Example:
+        >>> @defop(promote="float", save_result=True)
+        ... def exp(xp, x):
+        ...     return xp.exp(x)
+        >>> @exp.defvjp
+        ... def _(ctx, grad):
+        ...     return (grad * ctx.result,)
+    """
+
+    def deco(fn):
+        op_name = name or fn.__name__.strip("_")
+        if op_name in REGISTRY:
+            raise ValueError(f"op {op_name!r} is already registered")
+        op = Op(op_name, fn, promote=promote, save=save, save_result=save_result, n_out=n_out,
+                family=family or fn.__module__.rsplit(".", 1)[-1],
+                differentiable_outputs=differentiable_outputs, promote_skip=promote_skip,
+                needs_backend=needs_backend)
+        REGISTRY[op_name] = op
+        return op
+
+    return deco
+
+
+def _devices_differ(op, a, b):
+    raise RuntimeError(
+        f"Expected all tensors to be on the same device, but found at least two devices, "
+        f"{a} and {b}! (in {op.name}; move one with .to(device))"
+    )
+
+
+def _py_scalar(value, dt: D.dtype):
+    if dt.kind == "f":
+        return float(value)
+    if dt.kind == "c":
+        return complex(value)
+    if dt.kind == "b":
+        return bool(value)
+    return int(value)
+
+
+def apply(op: Op, args: tuple, params: dict):
+    """Run ``op`` on ``args``: check devices, promote dtypes, run the kernel, record grads."""
+    from .._tensor import Tensor, _wrap
+
+    tensors = []
+    device = None
+    for a in args:
+        if isinstance(a, Tensor):
+            tensors.append(a)
+            if device is None:
+                device = a._device
+            elif a._device is not device and a._device != device:
+                _devices_differ(op, device, a._device)
+    if device is None:
+        raise TypeError(f"{op.name}() expects at least one tensor argument")
+    backend = device._impl[1]
+
+    promote = op.promote
+    if promote is None:
+        compute = tensors[0]._dtype
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    else:
+        if len(tensors) == len(args) and all(t._dtype is tensors[0]._dtype for t in tensors):
+            compute = tensors[0]._dtype
+        else:
+            if promote == "match":
+                dts = {t._dtype for t in tensors}
+                if len(dts) > 1:
+                    raise RuntimeError(
+                        f"{op.name}: expected both operands to have the same dtype, but got "
+                        + " and ".join(str(t._dtype).removeprefix("polytorch.") for t in tensors)
+                    )
+            skip = op.promote_skip
+            keys = tuple(
+                (a._dtype, len(a._data.shape) > 0) if isinstance(a, Tensor) else D._scalar_key(a)
+                for i, a in enumerate(args) if i not in skip
+            )
+            compute = D.result_type_of(keys)
+        if promote == "float" and compute.kind not in "fc":
+            compute = D.get_default_dtype()
+        native = None
+        arrays = []
+        skip = op.promote_skip
+        for i, a in enumerate(args):
+            if skip and i in skip:
+                arrays.append(a._data if isinstance(a, Tensor) else a)
+            elif isinstance(a, Tensor):
+                arr = a._data
+                if a._dtype is not compute:
+                    if native is None:
+                        native = backend.native_dtype(compute)
+                    arr = backend.xp.astype(arr, native)
+                arrays.append(arr)
+            else:
+                arrays.append(backend.scalar(_py_scalar(a, compute), compute, device._native))
+
+    kernel = op.kernels.get(backend.name) if op.kernels else None
+    out = (kernel or op.forward)(backend if op.needs_backend else backend.xp, *arrays, **params)
+
+    if op.n_out == 1:
+        out_dtype = D.bool if promote == "compare" else compute
+        result = _wrap(out, device, out_dtype)
+        outputs = (result,)
+    else:
+        outputs = tuple(_wrap(o, device, backend.dtype_of(o)) for o in out)
+        result = outputs
+
+    if _state.enabled and op.vjp is not None:
+        for t in tensors:
+            if t._requires_grad:
+                _record(op, params, args, outputs)
+                break
+    return result
+
+
+def _record(op, params, args, outputs):
+    """Attach a graph node to ``outputs``. Edges, metadata and saved values are per argument."""
+    from .._tensor import Tensor
+
+    edges = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor):
+            edges.append((a._grad_fn or a) if a._requires_grad else None)
+            meta.append((a._data.shape, a._dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    node = Node(op, params, tuple(edges), tuple(meta), len(outputs))
+    if op.save_any:
+        ins = [None] * len(args)
+        for i in op.save:
+            if i < len(args):
+                a = args[i]
+                ins[i] = SavedTensor(a, False) if isinstance(a, Tensor) else _Const(a)
+        res = None
+        if op.save_result:
+            res = (SavedTensor(outputs[0], True) if len(outputs) == 1
+                   else tuple(SavedTensor(o, True) for o in outputs))
+        node.saved = (tuple(ins), res)
+    diff = op.differentiable_outputs
+    if len(outputs) > 1:
+        node.out_meta = tuple(
+            (o._data.shape, o._dtype, o._device, o._device._impl[1]) for o in outputs
+        )
+    for nr, o in enumerate(outputs):
+        if (diff is None or nr in diff) and o._dtype.kind in "fc":
+            o._grad_fn = (node, nr)
+            o._requires_grad = True
+    return node
+
+
+class _Const:
+    """A Python number saved for backward (it cannot change in place)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def unpack(self, node, output_nr=0):
+        return self.value
