@@ -36,7 +36,8 @@ class device:
         ...     x = polytorch.zeros(3)  # created on cpu@jax
     """
 
-    __slots__ = ("type", "index", "backend", "_explicit", "_impl", "_native", "_prev", "_hash")
+    __slots__ = ("type", "index", "backend", "_explicit", "_impl", "_native", "_dtypes", "_prev",
+                 "_hash")
 
     def __new__(cls, spec=None, index=None, *, backend=None):
         if isinstance(spec, device):
@@ -81,6 +82,7 @@ class device:
         self._explicit = explicit and backend != _registry.default_backend_name(type_)
         self._impl = None
         self._native = None
+        self._dtypes = None
         self._prev = []
         self._hash = hash((type_, index, backend))
         return self
@@ -163,8 +165,8 @@ def canonical(d: device):
         full = device(d.type, index, backend=d.backend)
         full._explicit = d._explicit
     native = backend.native_device(d.type, index or 0)
-    full._native = native
-    d._native = native
+    full._native = d._native = native
+    full._dtypes = d._dtypes = backend.supported_dtypes(d.type, index or 0)
     full._impl = d._impl = (full, backend)
     return full, backend
 

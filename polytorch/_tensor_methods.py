@@ -8,6 +8,7 @@ from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
 from ._tensor import Tensor, _check_inplace, _commit
+from .ops._registry import apply
 
 T = Tensor
 
@@ -17,11 +18,11 @@ def _rev(op):
 
 
 # -- operators ---------------------------------------------------------------------
-T.__add__ = T.__radd__ = lambda self, other: E.add(self, other)
-T.__sub__ = lambda self, other: E.sub(self, other)
+T.__add__ = T.__radd__ = lambda self, other: apply(E.add, (self, other), {})
+T.__sub__ = lambda self, other: apply(E.sub, (self, other), {})
 T.__rsub__ = _rev(E.sub)
-T.__mul__ = T.__rmul__ = lambda self, other: E.mul(self, other)
-T.__truediv__ = lambda self, other: E.div(self, other)
+T.__mul__ = T.__rmul__ = lambda self, other: apply(E.mul, (self, other), {})
+T.__truediv__ = lambda self, other: apply(E.div, (self, other), {})
 T.__rtruediv__ = _rev(E.div)
 T.__pow__ = lambda self, other: E.pow(self, other)
 T.__rpow__ = _rev(E.pow)

@@ -253,7 +253,7 @@ def run_backward(tensors, grad_tensors, *, retain_graph, create_graph, inputs=No
                 if g is not None:
                     if g._dtype is not meta[1]:
                         g = g.to(meta[1])
-                    if g.shape != meta[0]:
+                    if g._data.shape != meta[0]:
                         g = _sum_to(g, meta[0])
                 if type(e) is tuple:
                     child, nr = e

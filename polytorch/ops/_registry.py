@@ -14,6 +14,7 @@ from __future__ import annotations
 from types import MethodType
 
 from .. import _dtype as D
+from .._tensor import Tensor, _wrap
 from ..autograd import _grad_mode
 from ..autograd._engine import Node, SavedTensor
 
@@ -122,6 +123,9 @@ def _devices_differ(op, a, b):
     )
 
 
+_WEAK_KIND = {bool: 0, int: 1, float: 2, complex: 3}
+
+
 def _py_scalar(value, dt: D.dtype):
     if dt.kind == "f":
         return float(value)
@@ -134,83 +138,132 @@ def _py_scalar(value, dt: D.dtype):
 
 def apply(op: Op, args: tuple, params: dict):
     """Run ``op`` on ``args``: check devices, promote dtypes, run the kernel, record grads."""
-    from .._tensor import Tensor, _wrap
-
-    tensors = []
     device = None
+    first = None
+    uniform = True  # every argument is a tensor of one dtype: no promotion work
+    grad = False
     for a in args:
         if isinstance(a, Tensor):
-            tensors.append(a)
             if device is None:
                 device = a._device
-            elif a._device is not device and a._device != device:
-                _devices_differ(op, device, a._device)
+                first = a._dtype
+            else:
+                if a._device is not device and a._device != device:
+                    _devices_differ(op, device, a._device)
+                if a._dtype is not first:
+                    uniform = False
+            if a._requires_grad:
+                grad = True
+        else:
+            uniform = False
     if device is None:
         raise TypeError(f"{op.name}() expects at least one tensor argument")
     backend = device._impl[1]
 
     promote = op.promote
     if promote is None:
-        compute = tensors[0]._dtype
+        compute = first
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-    else:
-        if len(tensors) == len(args) and all(t._dtype is tensors[0]._dtype for t in tensors):
-            compute = tensors[0]._dtype
-        else:
-            if promote == "match":
-                dts = {t._dtype for t in tensors}
-                if len(dts) > 1:
-                    raise RuntimeError(
-                        f"{op.name}: expected both operands to have the same dtype, but got "
-                        + " and ".join(str(t._dtype).removeprefix("polytorch.") for t in tensors)
-                    )
-            skip = op.promote_skip
-            keys = tuple(
-                (a._dtype, len(a._data.shape) > 0) if isinstance(a, Tensor) else D._scalar_key(a)
-                for i, a in enumerate(args) if i not in skip
-            )
-            compute = D.result_type_of(keys)
+    elif uniform:
+        compute = first
         if promote == "float" and compute.kind not in "fc":
-            compute = D.get_default_dtype()
-        native = None
-        arrays = []
-        skip = op.promote_skip
-        for i, a in enumerate(args):
-            if skip and i in skip:
-                arrays.append(a._data if isinstance(a, Tensor) else a)
-            elif isinstance(a, Tensor):
-                arr = a._data
-                if a._dtype is not compute:
-                    if native is None:
-                        native = backend.native_dtype(compute)
-                    arr = backend.xp.astype(arr, native)
-                arrays.append(arr)
-            else:
-                arrays.append(backend.scalar(_py_scalar(a, compute), compute, device._native))
+            compute = D._default_float
+            native = backend.native_dtype(compute)
+            arrays = [backend.xp.astype(a._data, native) for a in args]
+        else:
+            arrays = [a._data for a in args]
+    else:
+        compute, arrays = _promote(op, args, backend, device)
 
-    kernel = op.kernels.get(backend.name) if op.kernels else None
-    out = (kernel or op.forward)(backend if op.needs_backend else backend.xp, *arrays, **params)
+    try:
+        kernel = op.kernels.get(backend.name) if op.kernels else op.forward
+        out = (kernel or op.forward)(backend if op.needs_backend else backend.xp, *arrays,
+                                     **params)
+    except Exception as exc:
+        _explain(op, args, exc)
+        raise
 
     if op.n_out == 1:
-        out_dtype = D.bool if promote == "compare" else compute
-        result = _wrap(out, device, out_dtype)
-        outputs = (result,)
-    else:
-        outputs = tuple(_wrap(o, device, backend.dtype_of(o)) for o in out)
-        result = outputs
+        result = _wrap(out, device, D.bool if promote == "compare" else compute)
+        if grad and _state.enabled and op.vjp is not None:
+            _record(op, params, args, (result,))
+        return result
+    outputs = tuple(_wrap(o, device, backend.dtype_of(o)) for o in out)
+    if grad and _state.enabled and op.vjp is not None:
+        _record(op, params, args, outputs)
+    return outputs
 
-    if _state.enabled and op.vjp is not None:
-        for t in tensors:
-            if t._requires_grad:
-                _record(op, params, args, outputs)
-                break
-    return result
+
+def _promote(op, args, backend, device):
+    """The compute dtype of ``args`` (PyTorch's rules) and the arrays cast to it."""
+    skip = op.promote_skip
+    if len(args) == 2 and not skip:
+        # Fast path: a tensor and a Python number of no higher category keep the
+        # tensor's dtype (the number is "weak").
+        a, b = args
+        t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+        if not isinstance(s, Tensor) and type(s) in _WEAK_KIND and \
+                _WEAK_KIND[type(s)] <= D._CATEGORY[t._dtype.kind]:
+            compute = t._dtype
+            if op.promote == "float" and compute.kind not in "fc":
+                pass  # falls through to the general path below
+            else:
+                s = backend.scalar(_py_scalar(s, compute), compute, device._native)
+                return compute, ([t._data, s] if t is a else [s, t._data])
+    if op.promote == "match":
+        dts = [a._dtype for a in args if isinstance(a, Tensor)]
+        if len(set(dts)) > 1:
+            raise RuntimeError(
+                f"{op.name}: expected both operands to have the same dtype, but got "
+                + " and ".join(d.name for d in dts)
+            )
+    keys = tuple(
+        (a._dtype, len(a._data.shape) > 0) if isinstance(a, Tensor) else D._scalar_key(a)
+        for i, a in enumerate(args) if i not in skip
+    )
+    compute = D.result_type_of(keys)
+    if op.promote == "float" and compute.kind not in "fc":
+        compute = D._default_float
+    native = None
+    arrays = []
+    for i, a in enumerate(args):
+        if skip and i in skip:
+            arrays.append(a._data if isinstance(a, Tensor) else a)
+        elif isinstance(a, Tensor):
+            arr = a._data
+            if a._dtype is not compute:
+                if native is None:
+                    native = backend.native_dtype(compute)
+                arr = backend.xp.astype(arr, native)
+            arrays.append(arr)
+        else:
+            arrays.append(backend.scalar(_py_scalar(a, compute), compute, device._native))
+    return compute, arrays
+
+
+def _explain(op, args, exc):
+    """Turn a backend's failure into PyTorch's error when the arguments are at fault."""
+    shapes = [tuple(a._data.shape) for a in args if isinstance(a, Tensor)]
+    if op.family == "elementwise" and len(shapes) > 1:
+        out = ()
+        for shape in shapes:
+            n = max(len(out), len(shape))
+            a = (1,) * (n - len(out)) + tuple(out)
+            b = (1,) * (n - len(shape)) + shape
+            merged = []
+            for i, (x, y) in enumerate(zip(a, b)):
+                if x != y and x != 1 and y != 1:
+                    raise RuntimeError(
+                        f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                        f"non-singleton dimension {i} (shapes {list(out)} and {list(shape)}, "
+                        f"in {op.name})"
+                    ) from exc
+                merged.append(max(x, y) if min(x, y) != 0 else 0)
+            out = tuple(merged)
 
 
 def _record(op, params, args, outputs):
     """Attach a graph node to ``outputs``. Edges, metadata and saved values are per argument."""
-    from .._tensor import Tensor
-
     edges = []
     meta = []
     for a in args:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ._registry import defop
+from .shape import permute_op
 
 
 @defop("matmul", promote="match", save=(0, 1))
@@ -27,14 +28,19 @@ def _(ctx, grad):
         G = G.unsqueeze(-1)
     ga = gb = None
     if need_a:
-        ga = matmul_op(G, B.transpose(-1, -2))
+        ga = matmul_op(G, _swap_last(B))
         if a_vec:
             ga = ga.squeeze(-2)
     if need_b:
-        gb = matmul_op(A.transpose(-1, -2), G)
+        gb = matmul_op(_swap_last(A), G)
         if b_vec:
             gb = gb.squeeze(-1)
     return ga, gb
+
+
+def _swap_last(x):
+    n = x.ndim
+    return permute_op(x, dims=tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:

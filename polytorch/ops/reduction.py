@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
 from ._registry import defop
-from .shape import expand, reshape
+from .shape import expand_op, reshape_op
 
 
 @defop("sum", promote=None)
@@ -26,8 +26,10 @@ def _unreduce(grad, shape, dim, keepdim):
         kept = list(shape)
         for d in dims:
             kept[d] = 1
-        grad = reshape(grad, tuple(kept))
-    return expand(grad, tuple(shape))
+        grad = reshape_op(grad, shape=tuple(kept))
+    if tuple(grad._data.shape) == tuple(shape):
+        return grad
+    return expand_op(grad, shape=tuple(shape))
 
 
 @defop("amax", promote=None, save=(0,), save_result=True)

@@ -9,11 +9,12 @@ from ._registry import REGISTRY, Op, _record
 
 
 def _check_dtype_supported(dtype: D.dtype, device) -> None:
+    """Refuse a dtype the device does not declare (never truncate silently)."""
     dev, backend = device._impl
-    if dtype not in backend.supported_dtypes(dev.type, dev.index or 0):
+    if dtype not in dev._dtypes:
         raise TypeError(
             f"dtype {dtype} is not supported on device '{dev}' (backend {backend.name!r}); "
-            f"supported: {', '.join(sorted(d.name for d in backend.supported_dtypes(dev.type, dev.index or 0)))}"
+            f"it supports: {', '.join(sorted(d.name for d in dev._dtypes))}"
         )
 
 

@@ -1,0 +1,20 @@
+"""Testing helpers: ``assert_close``, ``gradcheck`` and the strict test backend."""
+
+from ._asserts import assert_close
+from ._gradcheck import gradcheck
+
+__all__ = ["assert_close", "gradcheck", "register_strict_backend"]
+
+
+def register_strict_backend() -> None:
+    """Register the test-only backend over ``array_api_strict`` as device type ``strict``.
+
+    Devices ``strict:0`` .. ``strict:4`` are array_api_strict's ``CPU_DEVICE``,
+    ``device1``, ``device2``, ``no_float64`` and ``no_x64``: several devices and
+    missing dtypes, without a GPU.
+    """
+    from .. import backends
+    from ._strict import StrictBackend
+
+    if "strict" not in backends.names():
+        backends.register("strict", StrictBackend, types=("strict",))
