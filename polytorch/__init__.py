@@ -11,23 +11,74 @@ Example:
 
 from __future__ import annotations
 
-from . import _tensor_methods  # noqa: F401 (binds ops to Tensor)
-from . import autograd, backends
+from . import (
+    _tensor_methods,  # noqa: F401 (binds ops to Tensor)
+    autograd,
+    backends,
+)
 from ._creation import (
-    arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
-    linspace, ones, ones_like, tensor, zeros, zeros_like,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from ._device import DeviceError, device, get_default_device, set_default_device
 from ._dtype import (
-    bfloat16, bool, can_cast, complex64, complex128, dtype, float16, float32, float64,
-    get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
-    set_default_dtype, uint8,
+    bfloat16,
+    bool,
+    can_cast,
+    complex64,
+    complex128,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    uint8,
 )
 from ._tensor import Size, Tensor
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops.elementwise import (
-    add, clone, div, eq, exp, ge, gt, le, log, logical_and, logical_not, logical_or, lt, mul,
-    ne, neg, pow, relu, sigmoid, sub, tanh, where,
+    add,
+    clone,
+    div,
+    eq,
+    exp,
+    ge,
+    gt,
+    le,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    mul,
+    ne,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sub,
+    tanh,
+    where,
 )
 from .ops.linalg import matmul
 from .ops.reduction import amax, max, mean, sum

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from . import _tensor
+from ._tensor import Tensor, _bump, _check_inplace, _commit, _refresh_views
+from .autograd import is_grad_enabled
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
-from ._tensor import Tensor, _check_inplace, _commit
-from .ops._registry import apply
+from .ops._registry import _py_scalar, apply
 
 T = Tensor
 
@@ -201,8 +202,24 @@ def _setitem(self, key, value):
                     f"shape mismatch: value tensor of shape {list(value.shape)} cannot be "
                     f"broadcast to indexing result of shape {list(target)}"
                 ) from None
-    elif not isinstance(value, (int, float, bool, complex)):
+    elif isinstance(value, (int, float, bool, complex)):
+        value = _py_scalar(value, self._dtype)
+    else:
         raise TypeError(f"can't assign a {type(value).__name__} to a polytorch tensor")
+    backend = self._device._impl[1]
+    tracked = is_grad_enabled() and (
+        self._requires_grad or isinstance(value, Tensor) and value._requires_grad)
+    if not tracked and (self._view is None or backend.mutable):
+        # No graph to record: write only the indexed elements (in place where the
+        # array is mutable; a functional update on JAX), not a copy of the whole.
+        if isinstance(value, Tensor):
+            value = value._data if value._dtype is self._dtype else \
+                backend.xp.astype(value._data, backend.native_dtype(self._dtype))
+        self._data = backend.setitem(self._data, key, value)
+        if self._views:
+            _refresh_views(self, backend)
+        _bump(self)
+        return
     _commit(self, S.setitem_op(self, value, key=key), "__setitem__")
 
 
