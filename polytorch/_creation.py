@@ -66,6 +66,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
                                dtype=dtype or data.dtype, copy=True)
         return _finish(out._data, out._device, out._dtype, requires_grad)
     host, from_python = _to_host(data)
+    if not from_python:
+        host = np.array(host, copy=True)  # tensor() always copies, as in PyTorch
     dt = dtype or _infer_dtype(host, from_python)
     dev, backend = _place(dt, device)
     if host.dtype.kind == "c" and dt.kind != "c":
@@ -116,9 +118,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
     if isinstance(data, np.ndarray):
         dt = dtype or _infer_dtype(data, False)
+        if dt.name != data.dtype.name:
+            return tensor(data, dtype=dt, device=device)
         dev, backend = _place(dt, device)
-        arr = data if dt.name == data.dtype.name else data.astype(backend.native_dtype(dt))
-        return _wrap(backend.from_numpy(arr, dev._native), dev, dt)
+        return _wrap(backend.from_numpy(data, dev._native), dev, dt)
     return tensor(data, dtype=dtype, device=device)
 
 

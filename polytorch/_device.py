@@ -79,7 +79,7 @@ class device:
         self.type = type_
         self.index = index
         self.backend = backend
-        self._explicit = explicit and backend != _registry.default_backend_name(type_)
+        self._explicit = explicit and backend != _registry.configured_backend_name(type_)
         self._impl = None
         self._native = None
         self._dtypes = None

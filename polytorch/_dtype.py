@@ -236,13 +236,13 @@ def as_dtype(value, *, argname: str = "dtype") -> dtype | None:
     if isinstance(value, str) and value.removeprefix("polytorch.").removeprefix("torch.") in BY_NAME:
         return BY_NAME[value.removeprefix("polytorch.").removeprefix("torch.")]
     if value is float:
-        return _default_float
+        return float64  # PyTorch: the Python type float means double
     if value is int:
         return int64
     if value is _builtin_bool:
         return bool
     if value is complex:
-        return scalar_dtype(0j)
+        return complex128
     name = getattr(value, "name", None) or getattr(value, "__name__", None)
     if isinstance(name, str) and name in BY_NAME:  # numpy dtypes and scalar types
         return BY_NAME[name]

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from .. import _dtype as D
 
+# Ops whose results can be inf or nan from finite inputs or inf arithmetic.
+_FP_OPS = ("add", "sub", "mul", "div", "pow", "exp", "log", "sum", "amax", "max_dim", "matmul",
+           "sigmoid", "tanh")
+
 # The DLPack device-type codes of the standard, for placing foreign arrays.
 DLPACK_CPU, DLPACK_CUDA, DLPACK_ROCM = 1, 2, 10
 
@@ -28,10 +32,14 @@ class Backend:
     name: str = ""
     device_types: tuple[str, ...] = ("cpu",)
     mutable: bool = True
-    kernels: dict = {}
+    # The library warns on floating-point errors (NumPy's divide-by-zero and
+    # invalid-value warnings); PyTorch never does, so such ops run quietly.
+    quiet_context = None
 
     def __init__(self):
         self.xp = self._load_namespace()
+        if self.quiet_context is not None:
+            self._register_quiet_kernels()
         self._to_native = {}
         self._from_native = {}
         for d in D.ALL_DTYPES:
@@ -40,6 +48,21 @@ class Backend:
                 self._to_native[d] = nd
                 self._from_native[nd] = d
         self._dtype_cache = {}
+
+    def _register_quiet_kernels(self) -> None:
+        from ..ops._registry import REGISTRY
+
+        quiet = self.quiet_context
+        for name in _FP_OPS:
+            op = REGISTRY.get(name)
+            if op is None or self.name in op.kernels:
+                continue
+
+            def kernel(xp, *args, _fwd=op.forward, **params):
+                with quiet():
+                    return _fwd(xp, *args, **params)
+
+            op.kernels[self.name] = kernel
 
     # -- what a subclass provides -----------------------------------------
     def _load_namespace(self):

@@ -33,6 +33,10 @@ class NumpyBackend(NumpyLikeBackend):
     device_types = ("cpu",)
     mutable = True
 
+    @staticmethod
+    def quiet_context():
+        return np.errstate(all="ignore")
+
     def _load_namespace(self):
         import types
 

@@ -117,6 +117,10 @@ def _bump() -> None:
     from .. import _device
 
     _device._PARSED.clear()
+    d = _device._default
+    if d is not None and not d._explicit:
+        # A default device written as a bare type follows the new configuration.
+        _device._default = _device.device(d.type, d.index)
 
 
 def names() -> list[str]:
@@ -138,6 +142,12 @@ def default_backend_name(type_: str) -> str | None:
         if type_ in e.types:
             return e.name
     return None
+
+
+def configured_backend_name(type_: str) -> str | None:
+    """The backend a bare ``type_`` means now (configuration first, then the default)."""
+    _read_env()
+    return _type_backend.get(type_) or default_backend_name(type_)
 
 
 def backend_for_type(type_: str) -> str:

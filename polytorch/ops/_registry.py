@@ -37,7 +37,7 @@ class Op:
     __slots__ = (
         "name", "forward", "vjp", "save", "save_result", "save_any", "promote",
         "n_out", "kernels", "family", "backward_name", "differentiable_outputs",
-        "promote_skip", "needs_backend", "doc", "__weakref__",
+        "promote_skip", "needs_backend", "bool_forward", "doc", "__weakref__",
     )
 
     def __init__(self, name, forward, *, promote, save=(), save_result=False, n_out=1,
@@ -58,6 +58,9 @@ class Op:
         self.differentiable_outputs = differentiable_outputs
         self.promote_skip = tuple(promote_skip)  # argument positions left out of promotion
         self.needs_backend = needs_backend  # forward takes the backend, not just xp
+        # Forward used when the compute dtype is bool: the array API has no
+        # arithmetic or ordering on bools, PyTorch does (add is or, mul is and).
+        self.bool_forward = None
         self.doc = forward.__doc__
 
     def defvjp(self, rule):
@@ -177,6 +180,8 @@ def apply(op: Op, args: tuple, params: dict):
 
     try:
         kernel = op.kernels.get(backend.name) if op.kernels else op.forward
+        if compute is D.bool and op.bool_forward is not None:
+            kernel = op.bool_forward
         out = (kernel or op.forward)(backend if op.needs_backend else backend.xp, *arrays,
                                      **params)
     except Exception as exc:

@@ -153,6 +153,14 @@ def _(ctx, grad):
     return (grad * (ctx.result > 0),)
 
 
+def _bool_as_int(xp, v):
+    return int(v) if isinstance(v, bool) else xp.astype(v, xp.int8)
+
+
+add.bool_forward = lambda xp, a, b: xp.logical_or(a, b)
+mul.bool_forward = lambda xp, a, b: xp.logical_and(a, b)
+
+
 # -- comparisons (not differentiable) ------------------------------------------
 
 
@@ -184,6 +192,11 @@ def gt(xp, a, b):
 @defop(promote="compare")
 def ge(xp, a, b):
     return xp.greater_equal(a, b)
+
+
+for _op in (lt, le, gt, ge):
+    _op.bool_forward = (lambda f: lambda xp, a, b: f(xp, _bool_as_int(xp, a), _bool_as_int(xp, b)))(
+        _op.forward)
 
 
 @defop(promote="compare")

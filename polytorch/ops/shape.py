@@ -301,6 +301,8 @@ def normalize_key(key, shape: tuple):
                 f"indexing with {type(k).__name__} (advanced indexing) is not supported yet; "
                 f"use basic indices (ints, slices, None, ...)"
             )
+    if Ellipsis not in out and dim < len(shape):
+        out.append(Ellipsis)  # the array API wants every dimension indexed
     return tuple(out)
 
 
