@@ -157,12 +157,15 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     out = [text]
     last_line_len = len(text) - text.rfind("\n") + 1  # PyTorch's arithmetic, kept exactly
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > LINEWIDTH:
+        # Measured as PyTorch spells it ("torch.float64"), so that lines break where
+        # PyTorch's do and the two reprs differ only in the dtype's module name.
+        suffix_len = len(suffix.replace("polytorch.", "torch."))
+        if last_line_len + suffix_len + 2 > LINEWIDTH:
             out.append(",\n" + " " * indent + suffix)
-            last_line_len = indent + len(suffix)
+            last_line_len = indent + suffix_len
         else:
             out.append(", " + suffix)
-            last_line_len += len(suffix) + 2
+            last_line_len += suffix_len + 2
     out.append(")")
     return "".join(out)
 
