@@ -350,20 +350,23 @@ def _deliver_leaf(t, g, capture, results, accumulate, create_graph):
         return
     if t._hooks:
         g = _call_hooks(t._hooks, g)
-    if not create_graph:
-        g = g.detach()
     old = t._grad
     if old is None:
-        # Note [A leaf's .grad owns its memory]
-        # Gradient rules may pass one array to several inputs (add gives the
-        # same grad to both); an in-place update of one .grad (clip_grad_norm_)
-        # must not change another, so on mutable backends the first gradient
-        # stored in a leaf is copied.
-        if not create_graph and t._device._impl[1].mutable:
-            g = g.clone()
+        if not create_graph:
+            # Note [A leaf's .grad owns its memory]
+            # Gradient rules may pass one tensor to several inputs (add gives the
+            # same grad to both); an in-place update of one .grad (clip_grad_norm_)
+            # must not change another. A fresh array on mutable backends, a fresh
+            # handle (not a view) on immutable ones.
+            from .._tensor import _wrap
+
+            data = g._data
+            if t._device._impl[1].mutable:
+                data = g._device._impl[1].xp.asarray(data, copy=True)
+            g = _wrap(data, g._device, g._dtype)
         t._grad = g
     else:
-        t._grad = old + g
+        t._grad = old + (g if create_graph else g.detach())
     if t._post_hooks:
         for h in t._post_hooks:
             h(t)
