@@ -280,10 +280,15 @@ class Tensor:
         return self._device._impl[1].to_numpy(self._data).tolist()
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __bool__(self):
         n = self.numel()
@@ -530,10 +535,11 @@ def _make_view(out: Tensor, base: Tensor, step, share_version: bool = True) -> T
         if vc is None:
             vc = root._vc = [0]
         out._vc = vc
-    if not root._device._impl[1].mutable:
-        if root._views is None:
-            root._views = weakref.WeakSet()
-        root._views.add(out)
+    # The root knows its live views: to re-derive their arrays after a write on
+    # immutable backends, and their graph after a recorded write on all backends.
+    if root._views is None:
+        root._views = weakref.WeakSet()
+    root._views.add(out)
     return out
 
 
@@ -659,11 +665,7 @@ def _commit(self: Tensor, result: Tensor, what: str) -> Tensor:
         from .ops.transfer import cast
 
         result = cast(result, self._dtype)
-    if result._data.shape != self._data.shape:
-        raise RuntimeError(
-            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
-            f"{list(result._data.shape)} (in {what})"
-        )
+    _check_fits(self, result._data.shape, what)
     backend = self._device._impl[1]
     tracked = result._requires_grad and _state.enabled
     view = self._view
@@ -675,7 +677,7 @@ def _commit(self: Tensor, result: Tensor, what: str) -> Tensor:
         root._requires_grad = True
         fresh = _derive_tensor(root, steps)
         self._data, self._grad_fn, self._requires_grad = fresh._data, fresh._grad_fn, True
-        _refresh_views(root, backend, skip=self)
+        _refresh_views(root, backend, skip=self, graph=True)
     elif view is not None and not backend.mutable:
         root, steps = view
         new_root = _scatter_array(backend, root._data, steps, result._data)
@@ -684,13 +686,21 @@ def _commit(self: Tensor, result: Tensor, what: str) -> Tensor:
         _refresh_views(root, backend, skip=self)
     else:
         _rebind(self, result._data, backend, self._grad_fn)
-        if self._views:
-            _refresh_views(self, backend)
-    if tracked and self._view is None or (tracked and _ALIAS in self._view[1]):
+    if tracked and (view is None or _ALIAS in view[1]):
         self._grad_fn = result._grad_fn
         self._requires_grad = True
+    if view is None and self._views:
+        _refresh_views(self, backend, graph=tracked)
     _bump(self)
     return self
+
+
+def _check_fits(self: Tensor, shape, what: str) -> None:
+    if tuple(shape) != self._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+            f"{list(shape)} (in {what})"
+        )
 
 
 def _rebind(t: Tensor, data, backend, grad_fn) -> None:
@@ -701,13 +711,29 @@ def _rebind(t: Tensor, data, backend, grad_fn) -> None:
     t._grad_fn = grad_fn
 
 
-def _refresh_views(root: Tensor, backend, skip=None) -> None:
-    if backend.mutable or not root._views:
+def _refresh_views(root: Tensor, backend, skip=None, graph: bool = False) -> None:
+    """Bring ``root``'s live views up to date after an in-place write to it.
+
+    On immutable backends their arrays are re-derived from the root's. With
+    ``graph`` (the write was recorded) their ``grad_fn`` is re-derived too, so a
+    view taken before the write backpropagates through it, as in PyTorch;
+    detached aliases stay outside the graph.
+    """
+    if not root._views:
         return
     xp = backend.xp
+    mutable = backend.mutable
     for v in list(root._views):
-        if v is not skip:
-            v._data = _derive(xp, root._data, v._view[1])
+        if v is skip:
+            continue
+        steps = v._view[1]
+        if graph and _ALIAS not in steps:
+            fresh = _derive_tensor(root, steps)
+            v._grad_fn, v._requires_grad = fresh._grad_fn, fresh._requires_grad
+            if not mutable:
+                v._data = fresh._data
+        elif not mutable:
+            v._data = _derive(xp, root._data, steps)
 
 
 def _bump(t: Tensor) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import _tensor
-from ._tensor import Tensor, _bump, _check_inplace, _commit, _refresh_views
+from ._tensor import Tensor, _bump, _check_fits, _check_inplace, _commit, _refresh_views
 from .autograd import is_grad_enabled
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -113,23 +113,58 @@ T.where = _where
 # mutable backends and rebinds it on immutable ones (JAX), bumping the version.
 
 
-def _inplace(name, compute):
+def _inplace(name, compute, saves_self=None):
+    """An in-place method from an out-of-place ``compute(self, *args)``.
+
+    ``saves_self(self, *args)`` says when the op's gradient rule reads the old
+    ``self``: the rule then gets a snapshot of it, since the write bumps the
+    version of ``self`` itself (PyTorch saves ``original_self`` the same way).
+    """
+
     def method(self, *args, **kwargs):
         _check_inplace(self, name)
-        return _commit(self, compute(self, *args, **kwargs), name)
+        src = self
+        if saves_self is not None and is_grad_enabled() and saves_self(self, *args):
+            src = _snapshot(self)
+        return _commit(self, compute(src, *args, **kwargs), name)
 
     method.__name__ = name
     return method
 
 
+def _snapshot(t):
+    """``t``'s current value and graph position, safe from the write about to happen."""
+    if t._grad_fn is None and t._requires_grad:
+        return t  # a leaf's gradient must reach the leaf itself
+    data = t._data
+    backend = t._device._impl[1]
+    if backend.mutable:
+        data = backend.xp.asarray(data, copy=True)
+    out = _tensor._wrap(data, t._device, t._dtype)
+    out._grad_fn, out._requires_grad = t._grad_fn, t._requires_grad
+    return out
+
+
+def _other_requires_grad(self, other=None, *args, **kwargs):
+    return isinstance(other, Tensor) and other._requires_grad
+
+
+def _any_requires_grad(self, other=None, *args, **kwargs):
+    return self._requires_grad or _other_requires_grad(self, other)
+
+
+def _self_requires_grad(self, *args, **kwargs):
+    return self._requires_grad
+
+
 T.add_ = _inplace("add_", _add_method)
 T.sub_ = _inplace("sub_", _sub_method)
-T.mul_ = _inplace("mul_", E.mul)
-T.div_ = _inplace("div_", E.div)
-T.pow_ = _inplace("pow_", E.pow)
+T.mul_ = _inplace("mul_", E.mul, _other_requires_grad)
+T.div_ = _inplace("div_", E.div, _other_requires_grad)
+T.pow_ = _inplace("pow_", E.pow, _any_requires_grad)
 T.neg_ = _inplace("neg_", E.neg)
 T.exp_ = _inplace("exp_", E.exp)
-T.log_ = _inplace("log_", E.log)
+T.log_ = _inplace("log_", E.log, _self_requires_grad)
 T.tanh_ = _inplace("tanh_", E.tanh)
 T.sigmoid_ = _inplace("sigmoid_", E.sigmoid)
 T.relu_ = _inplace("relu_", E.relu)
@@ -137,6 +172,23 @@ T.__iadd__ = T.add_
 T.__isub__ = T.sub_
 T.__imul__ = T.mul_
 T.__itruediv__ = T.div_
+
+
+# Overwrites (zero_, fill_, copy_) compute the new value ``src`` and, when a
+# graph is recorded, go through the ``overwrite`` op, so that the old value's
+# graph gets a zero gradient (not a stale one) and ``src``'s graph the gradient.
+
+
+def _overwriting(name, compute):
+    def method(self, *args, **kwargs):
+        _check_inplace(self, name)
+        src = compute(self, *args, **kwargs)
+        if is_grad_enabled() and (self._requires_grad or src._requires_grad):
+            src = E.overwrite(self, src)
+        return _commit(self, src, name)
+
+    method.__name__ = name
+    return method
 
 
 def _filled_like(self, value):
@@ -168,20 +220,23 @@ def _copy(self, src, non_blocking=False):
     if src._dtype is not self._dtype:
         src = src.to(self._dtype)
     if src.shape != self.shape:
-        src = S.expand(src, self.shape)
+        try:
+            src = S.expand(src, self.shape)
+        except RuntimeError:
+            _check_fits(self, _broadcast_shape(self._data.shape, src._data.shape), "copy_")
+            raise
     return src
 
 
-T.zero_ = _inplace("zero_", _zero)
-T.fill_ = _inplace("fill_", _fill)
+def _broadcast_shape(a, b):
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
-def _copy_(self, src, non_blocking=False):
-    _check_inplace(self, "copy_")
-    return _commit(self, _copy(self, src), "copy_")
-
-
-T.copy_ = _copy_
+T.zero_ = _overwriting("zero_", _zero)
+T.fill_ = _overwriting("fill_", _fill)
+T.copy_ = _overwriting("copy_", _copy)
 
 
 def _setitem(self, key, value):

@@ -28,7 +28,7 @@ class Node:
 
     __slots__ = (
         "op", "params", "saved", "next", "in_meta", "n_out", "out_meta",
-        "hooks", "retained", "freed", "__weakref__",
+        "hooks", "retained", "freed", "holds_saved", "__weakref__",
     )
 
     def __init__(self, op, params, next_edges, in_meta, n_out):
@@ -42,6 +42,7 @@ class Node:
         self.hooks = None  # output_nr -> [hook]
         self.retained = None  # output_nr -> weakref to a tensor that retains its grad
         self.freed = False
+        self.holds_saved = False  # saved tensors (not just numbers) that backward frees
 
     def name(self) -> str:
         return f"{self.op.backward_name}"
@@ -106,10 +107,13 @@ class SavedTensor:
             from .._tensor import _type_desc
 
             t = self.tensor
-            desc = _type_desc(t) if t is not None else f"output {output_nr} of {node.name()}"
+            if t is None:
+                from .._tensor import _wrap
+
+                t = _wrap(*self.data)
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{desc}], which is output {output_nr} of {node.name()}, "
+                f"inplace operation: [{_type_desc(t)}], which is output {output_nr} of {node.name()}, "
                 f"is at version {self.counter[0]}; expected version {self.version} instead."
             )
         if self.tensor is not None:
@@ -135,7 +139,7 @@ class Context:
         self.needs_input_grad = tuple(e is not None for e in node.next)
         saved = node.saved
         if saved is None:
-            if node.freed and node.op.save_any:
+            if node.freed:
                 raise RuntimeError(_FREED_MSG)
             self.inputs = ()
             self._result = None
@@ -270,7 +274,7 @@ def run_backward(tensors, grad_tensors, *, retain_graph, create_graph, inputs=No
                         ready.append(child)
                 elif g is not None:
                     _pend(pending, e, g)
-            if not retain_graph:
+            if not retain_graph and node.holds_saved:
                 node.saved = None
                 node.freed = True
         for t, g in pending.values():

@@ -55,7 +55,18 @@ class _Mode:
         return wrapper
 
 
-class no_grad(_Mode):
+class _NoParamMode(_Mode):
+    """A mode without parameters, usable as ``@mode``, ``@mode()`` and ``with mode():``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {orig_func!r}")
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):
     """Disable graph recording in a block or a decorated function.
 
     Example:
@@ -66,7 +77,7 @@ class no_grad(_Mode):
     _target = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoParamMode):
     """Enable graph recording inside a ``no_grad`` block."""
 
     _target = True

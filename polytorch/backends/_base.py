@@ -124,6 +124,14 @@ class Backend:
         return src
 
     def setitem(self, array, key, value):
+        """``array`` with ``array[key] = value`` (in place when mutable); ``value`` broadcasts.
+
+        ``key`` is a normalized basic key (polytorch.ops.shape.normalize_key); its
+        ``None`` entries, which the array API allows only when reading, are dropped
+        here together with the size-one axes they put into ``value``.
+        """
+        if None in key:
+            key, value = _drop_newaxes(self.xp, key, value, len(array.shape))
         if self.mutable:
             array[key] = value
             return array
@@ -158,3 +166,26 @@ class InfoBackend(Backend):
     def supported_dtypes(self, type_: str, index: int) -> frozenset:
         names = self._info.dtypes(device=self._devices[index])
         return frozenset(D.BY_NAME[n] for n in names if n in D.BY_NAME)
+
+
+def _drop_newaxes(xp, key, value, ndim: int):
+    """``key`` without ``None`` and ``value`` without the axes those entries added."""
+    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    newaxes = []
+    pos = 0  # axis of ``key``'s result
+    for k in key:
+        if k is None:
+            newaxes.append(pos)
+            pos += 1
+        elif k is Ellipsis:
+            pos += ndim - n_real
+        elif isinstance(k, slice):
+            pos += 1
+    key = tuple(k for k in key if k is not None)
+    shape = getattr(value, "shape", None)
+    if shape:
+        full = (1,) * (pos - len(shape)) + tuple(shape)
+        keep = tuple(s for i, s in enumerate(full) if i not in newaxes)
+        value = xp.reshape(value, keep)
+    return key, value
+

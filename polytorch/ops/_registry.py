@@ -37,7 +37,7 @@ class Op:
     __slots__ = (
         "name", "forward", "vjp", "save", "save_result", "save_any", "promote",
         "n_out", "kernels", "family", "backward_name", "differentiable_outputs",
-        "promote_skip", "needs_backend", "bool_forward", "doc", "__weakref__",
+        "promote_skip", "needs_backend", "bool_forward", "check", "doc", "__weakref__",
     )
 
     def __init__(self, name, forward, *, promote, save=(), save_result=False, n_out=1,
@@ -47,9 +47,21 @@ class Op:
         self.name = name
         self.forward = forward
         self.vjp = None
-        self.save = tuple(save)
+        # What the gradient rule reads, and when: ``save`` maps an input position
+        # to the input positions whose gradients need it (a plain tuple of
+        # positions means "whenever any gradient is needed"); ``save_result`` is
+        # True or such a tuple of positions. Saving only what the needed
+        # gradients read keeps memory down and lets a graph that saved nothing
+        # (``(x + y).sum()``) run backward twice, as in PyTorch.
+        if not isinstance(save, dict):
+            save = {i: None for i in save}
+        self.save = tuple(save.items())
+        if save_result is True:
+            save_result = None
+        elif save_result is False:
+            save_result = ()
         self.save_result = save_result
-        self.save_any = bool(save) or save_result
+        self.save_any = bool(save) or save_result != ()
         self.promote = promote
         self.n_out = n_out
         self.kernels = {}
@@ -61,6 +73,9 @@ class Op:
         # Forward used when the compute dtype is bool: the array API has no
         # arithmetic or ordering on bools, PyTorch does (add is or, mul is and).
         self.bool_forward = None
+        # Optional ``check(args, params)`` run before anything else, for argument
+        # errors PyTorch raises that promotion cannot express (``-`` on bools).
+        self.check = None
         self.doc = forward.__doc__
 
     def defvjp(self, rule):
@@ -141,6 +156,8 @@ def _py_scalar(value, dt: D.dtype):
 
 def apply(op: Op, args: tuple, params: dict):
     """Run ``op`` on ``args``: check devices, promote dtypes, run the kernel, record grads."""
+    if op.check is not None:
+        op.check(args, params)
     device = None
     first = None
     uniform = True  # every argument is a tensor of one dtype: no promotion work
@@ -281,15 +298,20 @@ def _record(op, params, args, outputs):
     node = Node(op, params, tuple(edges), tuple(meta), len(outputs))
     if op.save_any:
         ins = [None] * len(args)
-        for i in op.save:
-            if i < len(args):
+        any_saved = False
+        for i, needed_by in op.save:
+            if i < len(args) and _needed(needed_by, edges):
                 a = args[i]
+                # PyTorch saves a Python number as a wrapped tensor, freed alike.
                 ins[i] = SavedTensor(a, False) if isinstance(a, Tensor) else _Const(a)
+                any_saved = True
         res = None
-        if op.save_result:
+        if op.save_result != () and _needed(op.save_result, edges):
             res = (SavedTensor(outputs[0], True) if len(outputs) == 1
                    else tuple(SavedTensor(o, True) for o in outputs))
+            any_saved = True
         node.saved = (tuple(ins), res)
+        node.holds_saved = any_saved
     diff = op.differentiable_outputs
     if len(outputs) > 1:
         node.out_meta = tuple(
@@ -300,6 +322,12 @@ def _record(op, params, args, outputs):
             o._grad_fn = (node, nr)
             o._requires_grad = True
     return node
+
+
+def _needed(needed_by, edges) -> bool:
+    if needed_by is None:
+        return True
+    return any(j < len(edges) and edges[j] is not None for j in needed_by)
 
 
 class _Const:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from .. import _dtype as D
 from ._registry import defop
 
 # -- arithmetic -------------------------------------------------------------
@@ -29,7 +30,7 @@ def _(ctx, grad):
     return grad, -grad if ctx.needs_input_grad[1] else None
 
 
-@defop(promote="same", save=(0, 1))
+@defop(promote="same", save={0: (1,), 1: (0,)})
 def mul(xp, a, b):
     return xp.multiply(a, b)
 
@@ -41,7 +42,7 @@ def _(ctx, grad):
     return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
-@defop(promote="float", save=(0, 1))
+@defop(promote="float", save={0: (1,), 1: (0, 1)})
 def div(xp, a, b):
     return xp.divide(a, b)
 
@@ -53,7 +54,7 @@ def _(ctx, grad):
     return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
 
-@defop(promote="same", save=(0, 1), save_result=True)
+@defop(promote="same", save=(0, 1), save_result=(1,))
 def pow(xp, a, b):  # noqa: A001 (PyTorch's name)
     return xp.pow(a, b)
 
@@ -78,7 +79,9 @@ def _(ctx, grad):
             else:
                 gb = grad * out * (math.log(a) if a > 0 else float("nan"))
         else:
-            gb = where(logical_and(a == 0, b >= 0), 0.0, grad * out * log(a))
+            # log of the base in the result's (promoted) dtype, as PyTorch does.
+            log_a = log(a if a.dtype is out.dtype else a.to(out.dtype))
+            gb = where(logical_and(a == 0, b >= 0), 0.0, grad * out * log_a)
     return ga, gb
 
 
@@ -160,6 +163,42 @@ def _bool_as_int(xp, v):
 add.bool_forward = lambda xp, a, b: xp.logical_or(a, b)
 mul.bool_forward = lambda xp, a, b: xp.logical_and(a, b)
 
+_INVERT_HINT = "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+
+
+def _is_bool_tensor(v):
+    return getattr(v, "_dtype", None) is D.bool
+
+
+def _check_sub(args, params):
+    a, b = args
+    if _is_bool_tensor(a) and _is_bool_tensor(b):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if _is_bool_tensor(a) or _is_bool_tensor(b):
+        raise RuntimeError(
+            f"Subtraction, the `-` operator, with a bool tensor is not supported. {_INVERT_HINT}"
+        )
+
+
+def _check_neg(args, params):
+    if _is_bool_tensor(args[0]):
+        raise RuntimeError(
+            f"Negation, the `-` operator, on a bool tensor is not supported. {_INVERT_HINT}"
+        )
+
+
+def _check_relu(args, params):
+    if _is_bool_tensor(args[0]):
+        raise RuntimeError("Boolean inputs not supported for relu")
+
+
+sub.check = _check_sub
+neg.check = _check_neg
+relu.check = _check_relu
+
 
 # -- comparisons (not differentiable) ------------------------------------------
 
@@ -231,6 +270,26 @@ def _(ctx, grad):
         where(cond, grad, 0.0) if need_a else None,
         where(cond, 0.0, grad) if need_b else None,
     )
+
+
+@defop(promote=None)
+def overwrite(xp, x, src):
+    """``src`` (already of ``x``'s dtype and shape) as the new value of ``x``."""
+    return src
+
+
+@overwrite.defvjp
+def _(ctx, grad):
+    # The old value no longer matters: zero gradient for it, as PyTorch's
+    # FillBackward / CopyBackwards give.
+    need_x, need_src = ctx.needs_input_grad
+    return (zeros_like(grad) if need_x else None), (grad if need_src else None)
+
+
+def zeros_like(t):
+    from .._creation import zeros_like
+
+    return zeros_like(t)
 
 
 @defop(promote=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ._registry import defop
-from .shape import permute_op
+from .shape import permute_op, reshape_op
 
 
 @defop("matmul", promote="match", save=(0, 1))
@@ -22,9 +22,11 @@ def _(ctx, grad):
     A = a.unsqueeze(0) if a_vec else a
     B = b.unsqueeze(-1) if b_vec else b
     G = grad
-    if a_vec:
+    if a_vec and b_vec:  # a dot product: the gradient is 0-d
+        G = reshape_op(G, shape=(1, 1))
+    elif a_vec:
         G = G.unsqueeze(-2)
-    if b_vec:
+    elif b_vec:
         G = G.unsqueeze(-1)
     ga = gb = None
     if need_a:

@@ -74,14 +74,23 @@ def _(ctx, grads):
 
 
 def _dims(dim, ndim: int, fn: str):
+    """The sorted, wrapped dims to reduce, or None for all of them.
+
+    As in PyTorch, an empty list means every dim, and a 0-d tensor's one
+    reducible dim (0 or -1) is also "all of it".
+    """
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
         dims = tuple(_wrap_dim(d, ndim, fn) for d in dim)
         if len(set(dims)) != len(dims):
-            raise RuntimeError(f"{fn}(): dim {list(dim)} appears multiple times in the list of dims")
-        return tuple(sorted(dims))
-    return (_wrap_dim(dim, ndim, fn),)
+            dup = next(d for d in dims if dims.count(d) > 1)
+            raise RuntimeError(f"{fn}(): dim {dup} appears multiple times in the list of dims")
+        if not dims:
+            return None
+    else:
+        dims = (_wrap_dim(dim, ndim, fn),)
+    return None if ndim == 0 else tuple(sorted(dims))
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
@@ -144,9 +153,9 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
     if dim is None:
         _check_nonempty(input, None, "max")
         return amax_op(input, dim=None, keepdim=False)
-    d = _wrap_dim(dim, input.ndim, "max") if input.ndim else None
-    if d is None:
-        return (input.clone(), _zero_index(input))
+    d = _wrap_dim(dim, input.ndim, "max")
+    if input.ndim == 0:
+        return MaxReturn(amax_op(input, dim=None, keepdim=False), _zero_index(input))
     _check_nonempty(input, (d,), "max")
     values, indices = max_dim_op(input, dim=d, keepdim=bool(keepdim))
     return MaxReturn(values, indices)

@@ -294,7 +294,14 @@ def normalize_key(key, shape: tuple):
         elif isinstance(k, slice):
             if k.step is not None and int(k.step) <= 0:
                 raise ValueError("step must be greater than zero")
-            out.append(slice(*(None if v is None else int(v) for v in (k.start, k.stop, k.step))))
+            # Clamp to the axis as Python does; the array API leaves
+            # out-of-bounds starts and stops unspecified.
+            start, stop, step = slice(
+                *(None if v is None else v.__index__() for v in (k.start, k.stop, k.step))
+            ).indices(shape[dim])
+            if start >= stop:
+                start = stop = 0
+            out.append(slice(start, stop, step))
             dim += 1
         else:
             raise NotImplementedError(

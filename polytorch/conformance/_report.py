@@ -1,0 +1,139 @@
+"""The conformance report: a summary per layer, ``report.json`` and ``report.md``."""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polytorch
+
+from ._core import DECLARED, FAIL, PASS, STATUSES, UNSUPPORTED, Result, Target
+
+
+def safe_name(device: str) -> str:
+    """A directory name for a device string: ``cpu@jax`` -> ``cpu_jax``."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", device)
+
+
+@dataclass
+class Report:
+    """The results of one run on one target."""
+
+    target: Target
+    results: list[Result]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """No failure that the backend has not declared."""
+        return not any(r.status == FAIL for r in self.results)
+
+    def summary(self) -> dict[str, dict]:
+        """Per layer (and ``total``): counts per status and the worst errors with their ids."""
+        rows: dict[str, dict] = {}
+        for r in self.results:
+            for key in (r.layer, "total"):
+                row = rows.setdefault(key, _empty_row())
+                row[r.status] += 1
+                for kind in ("abs", "rel"):
+                    v = getattr(r, f"max_{kind}")
+                    if v is not None and (row[f"worst_{kind}"] is None or v > row[f"worst_{kind}"]):
+                        row[f"worst_{kind}"], row[f"worst_{kind}_id"] = v, r.id
+        rows["total"] = rows.pop("total", None) or _empty_row()  # last
+        return rows
+
+    def to_json(self) -> dict:
+        t = self.target
+        return {
+            "device": str(t.device),
+            "requested": t.spec,
+            "backend": t.backend.name,
+            "dtypes": sorted(d.name for d in t.dtypes),
+            "expected_failures": dict(t.expected_failures),
+            "polytorch": polytorch.__version__,
+            "python": platform.python_version(),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seconds": round(self.seconds, 3),
+            "ok": self.ok,
+            "summary": self.summary(),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def table(self) -> str:
+        """The summary as a plain-text table (what the CLI prints)."""
+        header = ("layer", PASS, FAIL, DECLARED, UNSUPPORTED, "worst abs err", "worst rel err")
+        lines = [header]
+        for layer, row in self.summary().items():
+            lines.append((layer, *(str(row[s]) for s in STATUSES),
+                          _err(row["worst_abs"], row["worst_abs_id"]),
+                          _err(row["worst_rel"], row["worst_rel_id"])))
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        out = []
+        for line in lines:
+            if line[0] == "total":
+                out.append("-" * len(out[0]))
+            cells = [c.ljust(w) if i in (0, 5, 6) else c.rjust(w)
+                     for i, (c, w) in enumerate(zip(line, widths))]
+            out.append("  ".join(cells).rstrip())
+        return "\n".join(out)
+
+    def markdown(self) -> str:
+        t = self.target
+        verdict = "PASSED" if self.ok else "FAILED"
+        out = [
+            f"# polytorch conformance: `{t.device}` ({verdict})",
+            "",
+            f"- backend: `{t.backend.name}`; dtypes: {', '.join(sorted(d.name for d in t.dtypes))}",
+            f"- polytorch {polytorch.__version__}, Python {platform.python_version()}; "
+            f"{len(self.results)} tests in {self.seconds:.1f} s",
+            f"- declared failures: {len(t.expected_failures)}",
+            "",
+            "## Summary",
+            "",
+            "| layer | pass | fail | declared | unsupported | worst abs err | worst rel err |",
+            "|---|---:|---:|---:|---:|---|---|",
+        ]
+        for layer, row in self.summary().items():
+            out.append(f"| {layer} | " + " | ".join(str(row[s]) for s in STATUSES) + " | "
+                       f"{_err(row['worst_abs'], row['worst_abs_id'])} | "
+                       f"{_err(row['worst_rel'], row['worst_rel_id'])} |")
+        bad = [r for r in self.results if r.status in (FAIL, DECLARED)]
+        if bad:
+            out += ["", "## Failures", "", "| test | status | message |", "|---|---|---|"]
+            out += [f"| `{r.id}` | {r.status} | {_cell(r.message)} |" for r in bad]
+        out += ["", "## All results", "",
+                "| test | status | max abs err | max rel err | seconds | message |",
+                "|---|---|---:|---:|---:|---|"]
+        out += [f"| `{r.id}` | {r.status} | {_num(r.max_abs)} | {_num(r.max_rel)} | "
+                f"{r.seconds:.3f} | {_cell(r.message)} |" for r in self.results]
+        return "\n".join(out) + "\n"
+
+    def write(self, directory: str | Path) -> tuple[Path, Path]:
+        """Write ``report.json`` and ``report.md`` into ``directory`` (created if needed)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        js, md = directory / "report.json", directory / "report.md"
+        js.write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        md.write_text(self.markdown())
+        return js, md
+
+
+def _empty_row() -> dict:
+    return {**dict.fromkeys(STATUSES, 0), "worst_abs": None, "worst_abs_id": None,
+            "worst_rel": None, "worst_rel_id": None}
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3g}"
+
+
+def _err(v: float | None, test_id: str | None) -> str:
+    return "-" if v is None else f"{v:.3g} ({test_id})"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
