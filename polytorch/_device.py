@@ -150,7 +150,8 @@ def canonical(d: device):
     if count == 0:
         raise DeviceError(
             f"device {str(d)!r} is not available: backend {backend.name!r} sees no "
-            f"{d.type!r} devices here. Available devices: {', '.join(_registry.available_devices())}"
+            f"{d.type!r} devices here. Available devices: "
+            f"{', '.join(_registry.available_devices())}"
         )
     index = d.index
     if index is not None and index >= count:

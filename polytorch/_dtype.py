@@ -38,7 +38,9 @@ _builtin_bool = bool
 class dtype:
     """A tensor element type, named as in PyTorch (``polytorch.float32``)."""
 
-    __slots__ = ("name", "itemsize", "kind", "is_floating_point", "is_complex", "is_signed", "_rank")
+    __slots__ = (
+        "name", "itemsize", "kind", "is_floating_point", "is_complex", "is_signed", "_rank",
+    )
 
     def __init__(self, name: str, itemsize: int, kind: str, rank: int):
         self.name = name
@@ -233,7 +235,8 @@ def as_dtype(value, *, argname: str = "dtype") -> dtype | None:
     """Resolve a dtype argument: a polytorch dtype, a PyTorch-style name, or None."""
     if value is None or isinstance(value, dtype):
         return value
-    if isinstance(value, str) and value.removeprefix("polytorch.").removeprefix("torch.") in BY_NAME:
+    if isinstance(value, str) and \
+            value.removeprefix("polytorch.").removeprefix("torch.") in BY_NAME:
         return BY_NAME[value.removeprefix("polytorch.").removeprefix("torch.")]
     if value is float:
         return float64  # PyTorch: the Python type float means double

@@ -63,7 +63,9 @@ class Node:
         return tuple(out)
 
     def register_hook(self, fn):
-        raise NotImplementedError("Node.register_hook is not supported yet; use Tensor.register_hook")
+        raise NotImplementedError(
+            "Node.register_hook is not supported yet; use Tensor.register_hook"
+        )
 
 
 class _AccumulateGrad:
@@ -113,7 +115,8 @@ class SavedTensor:
                 t = _wrap(*self.data)
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{_type_desc(t)}], which is output {output_nr} of {node.name()}, "
+                f"inplace operation: [{_type_desc(t)}], which is output {output_nr} of "
+                f"{node.name()}, "
                 f"is at version {self.counter[0]}; expected version {self.version} instead."
             )
         if self.tensor is not None:

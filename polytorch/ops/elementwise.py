@@ -163,7 +163,9 @@ def _bool_as_int(xp, v):
 add.bool_forward = lambda xp, a, b: xp.logical_or(a, b)
 mul.bool_forward = lambda xp, a, b: xp.logical_and(a, b)
 
-_INVERT_HINT = "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+_INVERT_HINT = (
+    "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+)
 
 
 def _is_bool_tensor(v):

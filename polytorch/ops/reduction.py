@@ -49,9 +49,26 @@ def _(ctx, grad):
     return (_unreduce(grad, shape, dim, keepdim) * mask / count,)
 
 
+def _bool_reduction(fn):
+    # The array API orders only real numbers: take bools as int8 and back.
+    def forward(xp, x, **params):
+        out = fn(xp, xp.astype(x, xp.int8), **params)
+        if isinstance(out, tuple):
+            return (xp.astype(out[0], xp.bool),) + out[1:]
+        return xp.astype(out, xp.bool)
+
+    return forward
+
+
+amax_op.bool_forward = _bool_reduction(amax_op.forward)
+
+
 @defop("max_dim", promote=None, n_out=2, save_result=True, differentiable_outputs=(0,))
 def max_dim_op(xp, x, *, dim, keepdim):
     return xp.max(x, axis=dim, keepdims=keepdim), xp.argmax(x, axis=dim, keepdims=keepdim)
+
+
+max_dim_op.bool_forward = _bool_reduction(max_dim_op.forward)
 
 
 @max_dim_op.defvjp

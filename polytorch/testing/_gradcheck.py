@@ -24,7 +24,7 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
 
     out0 = run(base)
     jacs = []
-    for k, b in enumerate(base):
+    for b in base:
         jac = np.zeros(out0.shape + b.shape)
         flat = b.reshape(-1)
         for i in range(flat.size):

@@ -566,6 +566,29 @@ def _cast_samples(rng, dt):
     return out
 
 
+def _overwrite(x, src):
+    """``copy_`` into a copy of ``x``: through the ``overwrite`` op whenever a graph is recorded."""
+    return x.clone().copy_(src)
+
+
+def _overwrite_ref(x, src):
+    return np.array(np.broadcast_to(src, np.shape(x)), copy=True)
+
+
+def _overwrite_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    return [
+        Sample((x(3, 4), x(3, 4))),
+        Sample((x(3, 4), x(4))),
+        Sample((x(3, 4), x())),
+        Sample((x(), x())),
+        Sample((NonContig(x(3, 4)), NonContig(x(3, 4), "strided"))),
+        Sample((x(0, 3), x(3))),
+    ]
+
+
 def _to_device(x):
     """Round trip through the host: ``x.to("cpu").to(x.device)``."""
     return x.to("cpu").to(x.device)
@@ -604,6 +627,7 @@ _SPECS = [
     OpSpec("where", polytorch.where, np.where, _where_samples, ALL,
            lambda c, a, b: result_dtype(a, b)),
     OpSpec("clone", lambda x: x.clone(), np.copy, _unary(), ALL, same),
+    OpSpec("overwrite", _overwrite, _overwrite_ref, _overwrite_samples, ALL, same),
     # -- shapes and indexing ------------------------------------------------------------
     OpSpec("reshape", lambda x, shape: x.reshape(shape), lambda x, shape: np.reshape(x, shape),
            _reshape_samples, ALL, same),
