@@ -5,23 +5,34 @@ Three tiny workloads, where framework overhead is all there is:
   matmul        a (4x4) @ b (4x4), float32
   fwd+bwd       relu(x @ w + b).sum().backward() with x 4x8, w 8x4 (w, b require grad)
 
-Prints microseconds per call (median of several repeats) and the ratio to PyTorch.
+Prints microseconds per call (the best of several interleaved rounds) and the ratio to
+PyTorch.
 Run: python benchmarks/overhead.py [--repeat N]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import timeit
 
 import numpy as np
 
 
-def _time(fn, number: int, repeat: int) -> float:
-    fn()  # warm up (JAX compiles on first call)
-    times = timeit.repeat(fn, number=number, repeat=repeat)
-    return statistics.median(times) / number * 1e6
+def _time_interleaved(fns: dict, number: dict, repeat: int) -> dict:
+    """Microseconds per call of each function: the best of ``repeat`` rounds.
+
+    Each round times every implementation once, one after another, so that a
+    slow spell of a shared machine hits all of them alike; the minimum over the
+    rounds is the least disturbed measurement.
+    """
+    for fn in fns.values():
+        fn()  # warm up (JAX compiles on first call)
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for label, fn in fns.items():
+            t = timeit.timeit(fn, number=number[label]) / number[label] * 1e6
+            best[label] = min(best[label], t)
+    return best
 
 
 def _workloads(mod, device, to_tensor):
@@ -46,34 +57,39 @@ def _workloads(mod, device, to_tensor):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--number", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--number", type=int, default=1000)
     args = parser.parse_args()
 
     import polytorch
 
-    rows = {}
+    impls = {}  # label -> (workloads, calls per timing)
     try:
         import torch
 
         torch.set_num_threads(1)
-        w = _workloads(torch, "cpu", lambda arr, dev: torch.from_numpy(arr).to(dev))
-        rows["torch (cpu)"] = {k: _time(f, args.number, args.repeat) for k, f in w.items()}
+        impls["torch (cpu)"] = (
+            _workloads(torch, "cpu", lambda arr, dev: torch.from_numpy(arr).to(dev)), args.number)
     except ImportError:
         print("PyTorch is not installed: ratios are not available (pip install torch==2.13.0)")
 
     for row in polytorch.backends.available():
+        if row["error"] is not None:
+            continue
         for dev in row["devices"]:
-            if row["error"] is not None:
-                continue
             w = _workloads(polytorch, dev, lambda arr, d: polytorch.tensor(arr, device=d))
             # JAX dispatch is slower: fewer calls keep the run short.
             number = args.number if row["name"] == "numpy" else max(args.number // 10, 50)
-            rows[f"polytorch ({dev})"] = {
-                k: _time(f, number, args.repeat) for k, f in w.items()
-            }
+            impls[f"polytorch ({dev})"] = (w, number)
 
     names = ["elementwise", "matmul", "fwd+bwd"]
+    rows = {label: {} for label in impls}
+    for name in names:
+        fns = {label: w[name] for label, (w, _) in impls.items()}
+        numbers = {label: n for label, (_, n) in impls.items()}
+        for label, t in _time_interleaved(fns, numbers, args.repeat).items():
+            rows[label][name] = t
+
     ref = rows.get("torch (cpu)")
     header = f"{'implementation':<26}" + "".join(f"{n + ' (us)':>18}" for n in names)
     if ref:

@@ -217,12 +217,28 @@ def _like(input: Tensor, dtype, device):
     return (D.as_dtype(dtype) or input._dtype), (device if device is not None else input._device)
 
 
+def _filled_as(input: Tensor, value) -> Tensor:
+    """Zeros or ones of ``input``'s shape, dtype and device, without argument parsing.
+
+    (The autograd engine seeds and pads gradients with these.)
+    """
+    dev = input._device
+    backend = dev._impl[1]
+    make = backend.xp.zeros if value == 0 else backend.xp.ones
+    data = make(input._data.shape, dtype=backend.native_dtype(input._dtype), device=dev._native)
+    return _wrap(data, dev, input._dtype)
+
+
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None and device is None and not requires_grad:
+        return _filled_as(input, 0)
     dt, dev = _like(input, dtype, device)
     return _filled(tuple(input.shape), 0, dt, dev, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None and device is None and not requires_grad:
+        return _filled_as(input, 1)
     dt, dev = _like(input, dtype, device)
     return _filled(tuple(input.shape), 1, dt, dev, requires_grad)
 

@@ -158,6 +158,7 @@ TORCH_CALLS = {
     "logical_not": torch.logical_not,
     "cast": lambda x, dtype: x.to(getattr(torch, dtype.name)),
     "to_device": lambda x: x.to("cpu"),
+    "relu_backward": lambda g, r: torch.ops.aten.threshold_backward(g, r, 0),
 }
 
 

@@ -52,17 +52,21 @@ class Backend:
     def _register_quiet_kernels(self) -> None:
         from ..ops._registry import REGISTRY
 
-        quiet = self.quiet_context
         for name in _FP_OPS:
             op = REGISTRY.get(name)
             if op is None or self.name in op.kernels:
                 continue
+            op.kernels[self.name] = self._quiet_kernel(op.forward)
 
-            def kernel(xp, *args, _fwd=op.forward, **params):
-                with quiet():
-                    return _fwd(xp, *args, **params)
+    def _quiet_kernel(self, forward):
+        """``forward`` run under ``quiet_context``."""
+        quiet = self.quiet_context
 
-            op.kernels[self.name] = kernel
+        def kernel(xp, *args, **params):
+            with quiet():
+                return forward(xp, *args, **params)
+
+        return kernel
 
     # -- what a subclass provides -----------------------------------------
     def _load_namespace(self):

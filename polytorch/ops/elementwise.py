@@ -153,7 +153,19 @@ def relu(xp, x):
 
 @relu.defvjp
 def _(ctx, grad):
-    return (grad * (ctx.result > 0),)
+    return (relu_backward(grad, ctx.result),)
+
+
+@defop(promote=None, save=(1,))
+def relu_backward(xp, grad, result):
+    """``grad`` where ``result > 0``, else 0 (PyTorch's threshold_backward), in one op."""
+    return xp.where(result > 0, grad, xp.zeros_like(grad))
+
+
+@relu_backward.defvjp
+def _(ctx, gg):
+    # Linear in ``grad``; piecewise constant in ``result`` (zero almost everywhere).
+    return relu_backward(gg, ctx.inputs[1]), None
 
 
 def _bool_as_int(xp, v):

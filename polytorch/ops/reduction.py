@@ -21,6 +21,8 @@ def _(ctx, grad):
 
 def _unreduce(grad, shape, dim, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
+    if dim is None and not grad._data.shape:
+        return expand_op(grad, shape=tuple(shape))  # a 0-d total broadcasts as it is
     if not keepdim:
         dims = range(len(shape)) if dim is None else dim
         kept = list(shape)

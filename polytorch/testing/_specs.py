@@ -589,6 +589,23 @@ def _overwrite_samples(rng, dt):
     ]
 
 
+def _relu_backward_samples(rng, dt):
+    def x(*s):  # values away from 0, where relu's derivative jumps
+        return _nonzero(rng, s, dt, 0.1, 2.0)
+
+    return [
+        Sample((x(3, 4), x(3, 4))),
+        Sample((x(), x())),
+        Sample((NonContig(x(3, 4)), x(3, 4))),
+        Sample((x(3, 4), NonContig(x(3, 4), "strided"))),
+        Sample((x(0, 3), x(0, 3))),
+    ]
+
+
+def _relu_backward(grad, result):
+    return polytorch.ops.elementwise.relu_backward(grad, result)
+
+
 def _to_device(x):
     """Round trip through the host: ``x.to("cpu").to(x.device)``."""
     return x.to("cpu").to(x.device)
@@ -610,6 +627,8 @@ _SPECS = [
     OpSpec("sigmoid", lambda x: x.sigmoid(), _f64(lambda x: 1 / (1 + np.exp(-x))),
            _unary(-6.0, 6.0), ALL, floating),
     OpSpec("relu", lambda x: x.relu(), lambda x: np.maximum(x, 0), _unary(), NUMERIC, same),
+    OpSpec("relu_backward", _relu_backward, lambda g, r: np.where(r > 0, g, 0.0),
+           _relu_backward_samples, FLOATS, same),
     # -- comparisons and logic (not differentiable) ---------------------------------
     *(
         OpSpec(name, fn, fn, _binary(scalars=(1, 0.5), ties=True), ALL, boolean,
