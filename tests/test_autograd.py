@@ -16,22 +16,9 @@ import weakref
 import numpy as np
 import pytest
 import torch
+from helpers import host, ours, theirs
 
 import polytorch as pt
-
-
-def ours(arr, device, requires_grad=False):
-    return pt.tensor(np.asarray(arr), device=device, requires_grad=requires_grad)
-
-
-def theirs(arr, requires_grad=False):
-    return torch.tensor(np.asarray(arr), requires_grad=requires_grad)
-
-
-def host(t):
-    if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
-    return np.asarray(t.detach().numpy())
 
 
 def assert_same(a, e, what="", rtol=2e-5, atol=2e-6):

@@ -13,14 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import host
 
 import polytorch as pt
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def host(t):
-    return np.array(t.detach().numpy(), copy=True)
 
 
 def snapshot(*tensors):

@@ -7,23 +7,18 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from helpers import NAMES, PT, TO
+from helpers import dtype_name as _name
+from helpers import host as _host
+from helpers import supported_dtypes as _supported
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import polytorch
-from polytorch._device import resolve
 
-NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-         "float64", "complex64", "complex128"]
-PT = {n: getattr(polytorch, n) for n in NAMES}
-TO = {n: getattr(torch, n) for n in NAMES}
 SCALARS = [True, False, 3, -2, 2.5, 1.0, 1 + 2j]
 HYP = settings(max_examples=60, deadline=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-def _name(dt) -> str:
-    return str(dt).split(".")[-1]
 
 
 def _torch_default_dtype(dt):
@@ -176,11 +171,6 @@ def test_can_cast_matches_torch():
 # -- op result dtypes on every backend -------------------------------------------------------
 
 
-def _supported(device):
-    dev, be = resolve(device)
-    return {d.name for d in be.supported_dtypes(dev.type, dev.index or 0)}
-
-
 _VALUES = {"bool": [True, False, True], "default": [1, 2, 3]}
 _OTHER = {"bool": [False, True, True], "default": [3, 1, 2]}
 _ONES = {"bool": [True, True, True], "default": [3, 1, 2]}
@@ -190,12 +180,6 @@ def _pair(name, values, device):
     vals = values["bool"] if name == "bool" else values["default"]
     return (polytorch.tensor(vals, dtype=PT[name], device=device),
             torch.tensor(vals, dtype=TO[name]))
-
-
-def _host(t: polytorch.Tensor) -> np.ndarray:
-    if t.dtype is polytorch.bfloat16:
-        t = t.to(polytorch.float32)
-    return np.asarray(t.detach().cpu().numpy())
 
 
 def _torch_host(t: torch.Tensor) -> np.ndarray:

@@ -13,14 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import host
 
 import polytorch as pt
-
-
-def host(t):
-    if isinstance(t, torch.Tensor):
-        return t.detach().numpy().copy()
-    return np.array(t.detach().numpy(), copy=True)
 
 
 def _dtype_name(t):

@@ -14,6 +14,8 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import torch
+from helpers import host as _host
+from helpers import ours, theirs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,24 +43,10 @@ SEEDS = st.integers(0, 2**32 - 1)
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def ours(arr, device, requires_grad=False):
-    return pt.tensor(np.asarray(arr), device=device, requires_grad=requires_grad)
-
-
-def theirs(arr, requires_grad=False):
-    return torch.tensor(np.asarray(arr), requires_grad=requires_grad)
-
-
 def _dtype_name(t) -> str:
     if isinstance(t, torch.Tensor):
         return str(t.dtype).removeprefix("torch.")
     return t.dtype.name
-
-
-def _host(t) -> np.ndarray:
-    if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
-    return np.asarray(t.detach().numpy())
 
 
 def assert_same(a, e, what="", tol=None):

@@ -8,23 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import NAMES, PT, TO
+from helpers import dtype_name as _name
+from helpers import host as _host
+from helpers import supported_dtypes as _supported
 
 import polytorch
-from polytorch._device import resolve
-
-NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-         "float64", "complex64", "complex128"]
-PT = {n: getattr(polytorch, n) for n in NAMES}
-TO = {n: getattr(torch, n) for n in NAMES}
-
-
-def _name(dt) -> str:
-    return str(dt).split(".")[-1]
-
-
-def _supported(device) -> set[str]:
-    dev, be = resolve(device)
-    return {d.name for d in be.supported_dtypes(dev.type, dev.index or 0)}
 
 
 def _on(t, spec) -> None:
@@ -49,13 +38,6 @@ def _values(name):
 def _pair(name, device):
     v = _values(name)
     return polytorch.tensor(v, dtype=PT[name], device=device), torch.tensor(v, dtype=TO[name])
-
-
-def _host(t):
-    t = t.detach()
-    if t.dtype is polytorch.bfloat16:
-        t = t.to(polytorch.float32)
-    return np.asarray(t.cpu().numpy())
 
 
 def _torch_host(t):
