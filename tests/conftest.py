@@ -7,12 +7,21 @@ not installed shows up as a skipped parameter with the reason.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 import polytorch
 from polytorch.testing import register_strict_backend
 
 register_strict_backend()
+
+# CI replays the same examples on every run (a red CI names a real, reproducible
+# case); developers' runs draw new ones, to find what CI would not.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def _status(spec: str):
