@@ -15,6 +15,7 @@ from . import (
     _tensor_methods,  # noqa: F401 (binds ops to Tensor)
     autograd,
     backends,
+    linalg,
 )
 from ._creation import (
     arange,
@@ -54,35 +55,16 @@ from ._dtype import (
     set_default_dtype,
     uint8,
 )
+from ._random import *
 from ._tensor import Size, Tensor
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .ops.elementwise import (
-    add,
-    clone,
-    div,
-    eq,
-    exp,
-    ge,
-    gt,
-    le,
-    log,
-    logical_and,
-    logical_not,
-    logical_or,
-    lt,
-    mul,
-    ne,
-    neg,
-    pow,
-    relu,
-    sigmoid,
-    sub,
-    tanh,
-    where,
-)
-from .ops.linalg import matmul
-from .ops.reduction import amax, max, mean, sum
-from .ops.shape import expand, flatten, permute, reshape, squeeze, t, transpose, unsqueeze
+from .autograd._grad_mode import *
+from .ops.elementwise import *
+from .ops.indexing import *
+from .ops.linalg import *
+from .ops.random import *
+from .ops.reduction import *
+from .ops.shape import *
+from .ops.sorting import *
 
 # PyTorch's aliases for dtypes.
 half, float, double = float16, float32, float64  # noqa: A001

@@ -6,9 +6,12 @@ from . import _tensor
 from ._tensor import Tensor, _bump, _check_fits, _check_inplace, _commit, _refresh_views
 from .autograd import is_grad_enabled
 from .ops import elementwise as E
+from .ops import indexing as I
 from .ops import linalg as L
+from .ops import random as RNG
 from .ops import reduction as R
 from .ops import shape as S
+from .ops import sorting as SO
 from .ops._registry import _py_scalar, apply
 
 T = Tensor
@@ -279,3 +282,22 @@ def _setitem(self, key, value):
 
 
 T.__setitem__ = _setitem
+
+
+# -- the families' own tables ------------------------------------------------------------
+# Each ops module lists the Tensor methods it adds: TENSOR_METHODS (name -> function),
+# INPLACE_METHODS (name -> (out-of-place function, saves_self)) with saves_self one of
+# None, "self", "other", "any" (when the gradient rule reads the old self: see
+# _inplace), and OVERWRITE_METHODS (name -> compute(self, *args) -> the new value,
+# for fill-like writes such as uniform_). They are bound after the methods above.
+
+_SAVES_SELF = {None: None, "self": _self_requires_grad, "other": _other_requires_grad,
+               "any": _any_requires_grad}
+
+for _family in (E, R, S, L, I, SO, RNG):
+    for _name, _fn in getattr(_family, "TENSOR_METHODS", {}).items():
+        setattr(T, _name, _fn)
+    for _name, (_fn, _saves) in getattr(_family, "INPLACE_METHODS", {}).items():
+        setattr(T, _name, _inplace(_name, _fn, _SAVES_SELF[_saves]))
+    for _name, _compute in getattr(_family, "OVERWRITE_METHODS", {}).items():
+        setattr(T, _name, _overwriting(_name, _compute))

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from .. import _dtype as D
 
-# Ops whose results can be inf or nan from finite inputs or inf arithmetic.
-_FP_OPS = ("add", "sub", "mul", "div", "pow", "exp", "log", "sum", "amax", "max_dim", "matmul",
-           "sigmoid", "tanh")
-
 # The DLPack device-type codes of the standard, for placing foreign arrays.
 DLPACK_CPU, DLPACK_CUDA, DLPACK_ROCM = 1, 2, 10
 
@@ -52,11 +48,9 @@ class Backend:
     def _register_quiet_kernels(self) -> None:
         from ..ops._registry import REGISTRY
 
-        for name in _FP_OPS:
-            op = REGISTRY.get(name)
-            if op is None or self.name in op.kernels:
-                continue
-            op.kernels[self.name] = self._quiet_kernel(op.forward)
+        for op in REGISTRY.values():
+            if op.quiet and self.name not in op.kernels:
+                op.kernels[self.name] = self._quiet_kernel(op.forward)
 
     def _quiet_kernel(self, forward):
         """``forward`` run under ``quiet_context``."""

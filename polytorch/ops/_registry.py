@@ -37,11 +37,13 @@ class Op:
     __slots__ = (
         "name", "forward", "vjp", "save", "save_result", "save_any", "promote",
         "n_out", "kernels", "family", "backward_name", "differentiable_outputs",
-        "promote_skip", "needs_backend", "bool_forward", "check", "doc", "__weakref__",
+        "promote_skip", "needs_backend", "bool_forward", "check", "out_dtype", "quiet", "doc",
+        "__weakref__",
     )
 
     def __init__(self, name, forward, *, promote, save=(), save_result=False, n_out=1,
-                 family="", differentiable_outputs=None, promote_skip=(), needs_backend=False):
+                 family="", differentiable_outputs=None, promote_skip=(), needs_backend=False,
+                 out_dtype=None, quiet=True):
         if promote not in PROMOTIONS:
             raise ValueError(f"op {name!r}: promote must be one of {PROMOTIONS}")
         self.name = name
@@ -76,6 +78,15 @@ class Op:
         # Optional ``check(args, params)`` run before anything else, for argument
         # errors PyTorch raises that promotion cannot express (``-`` on bools).
         self.check = None
+        # The result's dtype when it is not the compute dtype: a dtype (argmax:
+        # int64), or ``fn(compute_dtype) -> dtype``; a tuple of those for
+        # several outputs. "compare" ops give bool.
+        if out_dtype is None and promote == "compare":
+            out_dtype = D.bool
+        self.out_dtype = out_dtype
+        # Whether the forward can meet floating-point errors (overflow, 0/0):
+        # backends that warn on them (NumPy) run it quietly, as PyTorch does.
+        self.quiet = quiet
         self.doc = forward.__doc__
 
     def defvjp(self, rule):
@@ -108,7 +119,8 @@ class Op:
 
 
 def defop(name=None, *, promote=None, save=(), save_result=False, n_out=1, family="",
-          differentiable_outputs=None, promote_skip=(), needs_backend=False):
+          differentiable_outputs=None, promote_skip=(), needs_backend=False, out_dtype=None,
+          quiet=True):
     """Declare a primitive from its forward ``fn(xp, *arrays, **params)``.
 
     Example:
@@ -127,7 +139,7 @@ def defop(name=None, *, promote=None, save=(), save_result=False, n_out=1, famil
         op = Op(op_name, fn, promote=promote, save=save, save_result=save_result, n_out=n_out,
                 family=family or fn.__module__.rsplit(".", 1)[-1],
                 differentiable_outputs=differentiable_outputs, promote_skip=promote_skip,
-                needs_backend=needs_backend)
+                needs_backend=needs_backend, out_dtype=out_dtype, quiet=quiet)
         REGISTRY[op_name] = op
         return op
 
@@ -206,11 +218,23 @@ def apply(op: Op, args: tuple, params: dict):
         raise
 
     if op.n_out == 1:
-        result = _wrap(out, device, D.bool if promote == "compare" else compute)
+        dt = op.out_dtype
+        if dt is None:
+            dt = compute
+        elif type(dt) is not D.dtype:
+            dt = dt(compute)
+        result = _wrap(out, device, dt)
         if grad and _state.enabled and op.vjp is not None:
             _record(op, params, args, (result,))
         return result
-    outputs = tuple(_wrap(o, device, backend.dtype_of(o)) for o in out)
+    dts = op.out_dtype
+    if dts is None:
+        outputs = tuple(_wrap(o, device, backend.dtype_of(o)) for o in out)
+    else:
+        outputs = tuple(
+            _wrap(o, device, compute if dt is None else dt if type(dt) is D.dtype else dt(compute))
+            for o, dt in zip(out, dts)
+        )
     if grad and _state.enabled and op.vjp is not None:
         _record(op, params, args, outputs)
     return outputs

@@ -7,6 +7,17 @@ import math
 from .. import _dtype as D
 from ._registry import defop
 
+__all__ = [  # exported as polytorch.NAME
+    "add", "clone", "div", "eq", "exp", "ge", "gt", "le", "log", "logical_and", "logical_not",
+    "logical_or", "lt", "mul", "ne", "neg", "pow", "relu", "sigmoid", "sub", "tanh", "where",
+]
+
+# Tensor methods beyond those bound in polytorch/_tensor_methods.py: name -> function,
+# and in-place variants: name -> (out-of-place function, when the rule reads the old self:
+# None, "self", "other" or "any", by which inputs require grad).
+TENSOR_METHODS: dict = {}
+INPLACE_METHODS: dict = {}
+
 # -- arithmetic -------------------------------------------------------------
 
 

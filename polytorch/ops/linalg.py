@@ -6,6 +6,11 @@ from .._tensor import Tensor
 from ._registry import defop
 from .shape import permute_op, reshape_op
 
+__all__ = ["matmul"]  # exported as polytorch.NAME
+
+TENSOR_METHODS: dict = {}  # see polytorch/ops/elementwise.py
+INPLACE_METHODS: dict = {}
+
 
 @defop("matmul", promote="match", save=(0, 1))
 def matmul_op(xp, a, b):

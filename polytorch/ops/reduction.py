@@ -7,6 +7,11 @@ from .._tensor import Tensor, _wrap_dim
 from ._registry import defop
 from .shape import expand_op, reshape_op
 
+__all__ = ["amax", "max", "mean", "sum"]  # exported as polytorch.NAME
+
+TENSOR_METHODS: dict = {}  # see polytorch/ops/elementwise.py
+INPLACE_METHODS: dict = {}
+
 
 @defop("sum", promote=None)
 def sum_op(xp, x, *, dim, keepdim):

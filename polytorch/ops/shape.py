@@ -10,8 +10,14 @@ from __future__ import annotations
 from .._tensor import Size, Tensor, _make_view, _wrap_dim
 from ._registry import defop
 
+__all__ = ["expand", "flatten", "permute", "reshape", "squeeze", "t", "transpose",
+    "unsqueeze"]  # exported as polytorch.NAME
 
-@defop("reshape", promote=None)
+TENSOR_METHODS: dict = {}  # see polytorch/ops/elementwise.py
+INPLACE_METHODS: dict = {}
+
+
+@defop("reshape", promote=None, quiet=False)
 def reshape_op(xp, x, *, shape):
     return xp.reshape(x, shape)
 
@@ -21,7 +27,7 @@ def _(ctx, grad):
     return (reshape_op(grad, shape=ctx.node.in_meta[0][0]),)
 
 
-@defop("permute", promote=None)
+@defop("permute", promote=None, quiet=False)
 def permute_op(xp, x, *, dims):
     return xp.permute_dims(x, dims)
 
@@ -35,7 +41,7 @@ def _(ctx, grad):
     return (permute_op(grad, dims=tuple(inv)),)
 
 
-@defop("expand", promote=None)
+@defop("expand", promote=None, quiet=False)
 def expand_op(xp, x, *, shape):
     return xp.broadcast_to(x, shape)
 
@@ -45,7 +51,7 @@ def _(ctx, grad):
     return (grad,)  # the engine sums the broadcast dimensions back
 
 
-@defop("getitem", promote=None)
+@defop("getitem", promote=None, quiet=False)
 def getitem_op(xp, x, *, key):
     return x[key]
 

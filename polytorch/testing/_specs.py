@@ -675,6 +675,20 @@ _SPECS = [
     OpSpec("to_device", _to_device, np.copy, _unary(), ALL, same),
 ]
 
+# Each family keeps its records in its own module; they import the tools above.
+from . import (  # noqa: E402
+    _specs_elementwise,
+    _specs_linalg,
+    _specs_nn,
+    _specs_random,
+    _specs_reduction,
+    _specs_shape,
+)
+
+for _family in (_specs_elementwise, _specs_reduction, _specs_shape, _specs_linalg, _specs_random,
+                _specs_nn):
+    _SPECS.extend(_family.SPECS)
+
 SPECS: dict[str, OpSpec] = {}
 for _spec in _SPECS:
     if _spec.name in SPECS:

@@ -1,0 +1,5 @@
+"""``polytorch.linalg``: PyTorch's ``torch.linalg``."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

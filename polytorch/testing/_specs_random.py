@@ -1,0 +1,9 @@
+"""Op specs for random sampling (Note [One spec per op] in _specs.py).
+
+Import the tools from ``._specs`` (``OpSpec``, ``Sample``, ``NonContig``, the
+sample builders and dtype rules) and list this family's records in ``SPECS``.
+"""
+
+from __future__ import annotations
+
+SPECS: list = []
