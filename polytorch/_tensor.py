@@ -39,7 +39,7 @@ class Tensor:
 
     __slots__ = (
         "_data", "_device", "_dtype", "_requires_grad", "_grad_fn", "_grad", "_vc",
-        "_view", "_views", "_hooks", "_post_hooks", "_retains", "__weakref__",
+        "_view", "_views", "_hooks", "_post_hooks", "_retains", "_inference", "__weakref__",
     )
 
     # The array API's `__array_priority__` equivalent: make NumPy defer to us.
@@ -170,6 +170,10 @@ class Tensor:
     @property
     def grad_fn(self):
         return None if self._grad_fn is None else self._grad_fn[0]
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``polytorch.inference_mode()``."""
+        return self._inference
 
     @property
     def is_leaf(self) -> bool:
@@ -464,6 +468,7 @@ def _wrap(data, device, dtype) -> Tensor:
     t._hooks = None
     t._post_hooks = None
     t._retains = False
+    t._inference = _state.inference
     return t
 
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import functools
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = [
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+    "is_inference_mode_enabled",
+]
 
 
 class _State:
-    __slots__ = ("enabled",)
+    __slots__ = ("enabled", "inference", "anomaly", "anomaly_nan")
 
     def __init__(self):
         self.enabled = True
+        self.inference = False  # tensors made now are inference tensors
+        self.anomaly = False  # Note [Anomaly mode] in anomaly_mode.py
+        self.anomaly_nan = True
 
 
 # Note [Grad mode is process-global]
@@ -102,3 +108,53 @@ class set_grad_enabled(_Mode):
     def __call__(self, fn):
         state.enabled = self._prev  # used as a decorator: no effect until called
         return super().__call__(fn)
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode`` block is active."""
+    return state.inference
+
+
+class inference_mode(_Mode):
+    """Like ``no_grad``; tensors made inside are inference tensors (``is_inference()``).
+
+    ``inference_mode(False)`` leaves grad mode alone and turns inference mode off.
+    Usable as ``with inference_mode():``, ``@inference_mode`` and ``@inference_mode()``.
+
+    Example:
+        >>> with polytorch.inference_mode():
+        ...     y = model(x)
+        >>> y.is_inference(), y.requires_grad
+        (True, False)
+    """
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode) and not isinstance(mode, bool):  # bare ``@inference_mode``
+            self.mode = True
+            return self(mode)
+        return self
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = (state.enabled, state.inference)
+        if self.mode:
+            state.enabled = False
+        state.inference = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        state.enabled, state.inference = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
