@@ -288,7 +288,11 @@ class OpSpec:
         differentiable: gradchecked in float64 (must match the registry).
         grad_call: what gradcheck differentiates (default ``call``); must return one tensor.
         tolerances: ``{dtype: (rtol, atol)}`` overriding ``TOLERANCES``.
-        gradcheck_kwargs: extra arguments for ``polytorch.testing.gradcheck``.
+        gradcheck_kwargs: extra arguments for ``polytorch.testing.gradcheck`` (and
+            ``gradgradcheck``).
+        gradgrad: second derivatives are checked with ``gradgradcheck`` in float64
+            (differentiable ops only); False where the gradient rule is not itself
+            differentiable (say why next to the record).
     """
 
     name: str
@@ -301,6 +305,7 @@ class OpSpec:
     grad_call: Callable[..., Any] | None = None
     tolerances: dict = field(default_factory=dict)
     gradcheck_kwargs: dict = field(default_factory=dict)
+    gradgrad: bool = True
 
     def tolerance(self, dtype: D.dtype) -> tuple[float, float]:
         """``(rtol, atol)`` for results of ``dtype``; exact for integers and bool."""
