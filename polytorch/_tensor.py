@@ -530,6 +530,11 @@ def _parse_to(args, kwargs):
 
 _ALIAS = ("alias", None)
 
+# Steps whose result does not share memory with its input even on a mutable
+# backend (a reshape the library had to copy, a diagonal): writes through a
+# view made by one are scattered into the root, and the root's views re-derived.
+_NON_ALIASING = frozenset({"reshape_nc", "diagonal"})
+
 
 def _make_view(out: Tensor, base: Tensor, step, share_version: bool = True) -> Tensor:
     if base._view is not None:
@@ -550,18 +555,29 @@ def _make_view(out: Tensor, base: Tensor, step, share_version: bool = True) -> T
     return out
 
 
+def _non_aliasing(steps) -> bool:
+    for kind, _ in steps:
+        if kind in _NON_ALIASING:
+            return True
+    return False
+
+
 def _forward_step(xp, arr, step):
     kind, arg = step
     if kind == "alias":
         return arr
     if kind == "getitem":
         return arr[arg]
-    if kind == "reshape":
+    if kind == "reshape" or kind == "reshape_nc":
         return xp.reshape(arr, arg)
     if kind == "permute":
         return xp.permute_dims(arr, arg)
     if kind == "expand":
         return xp.broadcast_to(arr, arg)
+    if kind == "diagonal":
+        from .ops.shape import _diagonal_array
+
+        return _diagonal_array(xp, arr, *arg)
     raise AssertionError(kind)
 
 
@@ -585,10 +601,14 @@ def _scatter_array(backend, root_arr, steps, value):
         if backend.mutable:
             root_arr = xp.asarray(root_arr, copy=True)
         return backend.setitem(root_arr, arg, new_inner)
-    if kind == "reshape":
+    if kind == "reshape" or kind == "reshape_nc":
         return xp.reshape(new_inner, root_arr.shape)
     if kind == "permute":
         return xp.permute_dims(new_inner, _inverse_perm(arg))
+    if kind == "diagonal":
+        from .ops.shape import _diagonal_scatter_array
+
+        return _diagonal_scatter_array(backend, root_arr, new_inner, *arg)
     raise RuntimeError(_EXPANDED_WRITE)
 
 
@@ -605,10 +625,13 @@ def _scatter_tensor(root: Tensor, steps, value: Tensor) -> Tensor:
     new_inner = _scatter_tensor(inner, steps[1:], value)
     if kind == "getitem":
         return S.setitem_op(root, new_inner, key=arg)
-    if kind == "reshape":
+    if kind == "reshape" or kind == "reshape_nc":
         return S.reshape_op(new_inner, shape=tuple(root._data.shape))
     if kind == "permute":
         return S.permute_op(new_inner, dims=_inverse_perm(arg))
+    if kind == "diagonal":
+        offset, dim1, dim2 = arg
+        return S.diagonal_scatter_op(root, new_inner, offset=offset, dim1=dim1, dim2=dim2)
     raise RuntimeError(_EXPANDED_WRITE)
 
 
@@ -619,12 +642,15 @@ def _derive_tensor(root: Tensor, steps) -> Tensor:
     for kind, arg in steps:
         if kind == "getitem":
             t = S.getitem_op(t, key=arg)
-        elif kind == "reshape":
+        elif kind == "reshape" or kind == "reshape_nc":
             t = S.reshape_op(t, shape=arg)
         elif kind == "permute":
             t = S.permute_op(t, dims=arg)
         elif kind == "expand":
             t = S.expand_op(t, shape=arg)
+        elif kind == "diagonal":
+            offset, dim1, dim2 = arg
+            t = S.diagonal_op(t, offset=offset, dim1=dim1, dim2=dim2)
     return t
 
 
@@ -640,6 +666,134 @@ def _inverse_perm(perm):
     for i, p in enumerate(perm):
         inv[p] = i
     return tuple(inv)
+
+
+# ---------------------------------------------------------------------------------
+# Note [Logical strides]
+# PyTorch code relies on layouts: ``view`` refuses a tensor whose elements it
+# cannot address with new strides ("Use .reshape(...) instead"), and
+# ``x.t().contiguous().view(-1)`` is the idiom around it. Backends keep their own
+# physical layouts (NumPy may even store a fresh result in Fortran order), so the
+# frontend models PyTorch's: a root tensor (any op's result) is C-contiguous, and
+# a view's strides follow from its root's shape and the steps that derive it
+# (slicing multiplies strides, permute reorders them, expand zeroes them, a
+# reshape view uses PyTorch's computeStride). Nothing is stored: strides are
+# computed when ``view``, ``is_contiguous`` or ``stride`` asks.
+# Known difference: PyTorch's elementwise results and clones keep their inputs'
+# layout (``(x.t() * 2).is_contiguous()`` is False there); here they are contiguous.
+# ---------------------------------------------------------------------------------
+
+
+def _contiguous_strides(shape) -> tuple:
+    strides = [1] * len(shape)
+    acc = 1
+    for i in range(len(shape) - 1, -1, -1):
+        strides[i] = acc
+        acc *= max(shape[i], 1)
+    return tuple(strides)
+
+
+def _is_contiguous(shape, strides) -> bool:
+    expected = 1
+    for size, stride in zip(reversed(shape), reversed(strides)):
+        if size == 0:
+            return True
+        if size != 1:
+            if stride != expected:
+                return False
+            expected *= size
+    return True
+
+
+def _view_strides(oldshape, oldstride, newshape):
+    """Strides of ``newshape`` addressing the same elements, or None (ATen's computeStride)."""
+    if not oldshape:
+        return (1,) * len(newshape)
+    numel = 1
+    for s in oldshape:
+        numel *= s
+    if numel == 0:
+        if tuple(oldshape) == tuple(newshape):
+            return tuple(oldstride)
+        return _contiguous_strides(newshape)
+    newstride = [0] * len(newshape)
+    view_d = len(newshape) - 1
+    chunk_base_stride = oldstride[-1]
+    tensor_numel = 1
+    view_numel = 1
+    for tensor_d in range(len(oldshape) - 1, -1, -1):
+        tensor_numel *= oldshape[tensor_d]
+        if tensor_d == 0 or (oldshape[tensor_d - 1] != 1
+                             and oldstride[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
+                newstride[view_d] = view_numel * chunk_base_stride
+                view_numel *= newshape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = oldstride[tensor_d - 1]
+                tensor_numel = 1
+                view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(newstride)
+
+
+def _layout(t: Tensor) -> tuple:
+    """``(shape, strides)`` of ``t`` in PyTorch's terms (Note [Logical strides])."""
+    if t._view is None:
+        shape = tuple(t._data.shape)
+        return shape, _contiguous_strides(shape)
+    root, steps = t._view
+    shape = tuple(root._data.shape)
+    strides = _contiguous_strides(shape)
+    for kind, arg in steps:
+        if kind == "getitem":
+            shape, strides = _getitem_layout(shape, strides, arg)
+        elif kind == "reshape" or kind == "reshape_nc":
+            new = _view_strides(shape, strides, arg)
+            strides = _contiguous_strides(arg) if new is None else new
+            shape = tuple(arg)
+        elif kind == "permute":
+            shape = tuple(shape[d] for d in arg)
+            strides = tuple(strides[d] for d in arg)
+        elif kind == "expand":
+            lead = len(arg) - len(shape)
+            strides = (0,) * lead + tuple(
+                0 if (old == 1 and new != 1) else st
+                for old, new, st in zip(shape, arg[lead:], strides))
+            shape = tuple(arg)
+        elif kind == "diagonal":
+            offset, d1, d2 = arg
+            keep = [d for d in range(len(shape)) if d not in (d1, d2)]
+            size = max(0, min(shape[d1] - max(0, -offset), shape[d2] - max(0, offset)))
+            shape = tuple(shape[d] for d in keep) + (size,)
+            strides = tuple(strides[d] for d in keep) + (strides[d1] + strides[d2],)
+    return shape, strides
+
+
+def _getitem_layout(shape, strides, key):
+    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    out_shape, out_strides = [], []
+    dim = 0
+    for k in key:
+        if k is Ellipsis:
+            span = len(shape) - n_real
+            out_shape += shape[dim:dim + span]
+            out_strides += strides[dim:dim + span]
+            dim += span
+        elif k is None:
+            # As unsqueeze: the stride that steps over the next dimension.
+            out_strides.append(shape[dim] * strides[dim] if dim < len(shape) else 1)
+            out_shape.append(1)
+        elif isinstance(k, slice):
+            out_shape.append(len(range(k.start, k.stop, k.step)))
+            out_strides.append(strides[dim] * k.step)
+            dim += 1
+        else:
+            dim += 1
+    return tuple(out_shape), tuple(out_strides)
 
 
 def _check_inplace(self: Tensor, what: str) -> None:
@@ -685,14 +839,19 @@ def _commit(self: Tensor, result: Tensor, what: str) -> Tensor:
         fresh = _derive_tensor(root, steps)
         self._data, self._grad_fn, self._requires_grad = fresh._data, fresh._grad_fn, True
         _refresh_views(root, backend, skip=self, graph=True)
-    elif view is not None and not backend.mutable:
+    elif view is not None and (not backend.mutable or _non_aliasing(view[1])):
         root, steps = view
         new_root = _scatter_array(backend, root._data, steps, result._data)
-        root._data = new_root
-        self._data = _derive(backend.xp, new_root, steps)
+        if backend.mutable:
+            backend.assign(root._data, new_root)  # in place: aliasing views see it
+        else:
+            root._data = new_root
+        self._data = _derive(backend.xp, root._data, steps)
         _refresh_views(root, backend, skip=self)
     else:
         _rebind(self, result._data, backend, self._grad_fn)
+        if view is not None:
+            _refresh_views(view[0], backend, skip=self)  # views that do not alias
     if tracked and (view is None or _ALIAS in view[1]):
         self._grad_fn = result._grad_fn
         self._requires_grad = True
@@ -734,12 +893,13 @@ def _refresh_views(root: Tensor, backend, skip=None, graph: bool = False) -> Non
         if v is skip:
             continue
         steps = v._view[1]
+        stale = not mutable or _non_aliasing(steps)
         if graph and _ALIAS not in steps:
             fresh = _derive_tensor(root, steps)
             v._grad_fn, v._requires_grad = fresh._grad_fn, fresh._requires_grad
-            if not mutable:
+            if stale:
                 v._data = fresh._data
-        elif not mutable:
+        elif stale:
             v._data = _derive(xp, root._data, steps)
 
 
