@@ -1,9 +1,10 @@
-"""Testing helpers: ``assert_close``, ``gradcheck`` and the strict test backend."""
+"""Testing helpers: ``assert_close``, ``gradcheck``, ``gradgradcheck``, the strict backend."""
 
 from ._asserts import assert_close
-from ._gradcheck import gradcheck
+from ._gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["assert_close", "gradcheck", "register_strict_backend"]
+__all__ = ["assert_close", "gradcheck", "gradgradcheck", "GradcheckError",
+           "register_strict_backend"]
 
 
 def register_strict_backend() -> None:
