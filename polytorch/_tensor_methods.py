@@ -244,6 +244,10 @@ T.copy_ = _overwriting("copy_", _copy)
 
 def _setitem(self, key, value):
     _check_inplace(self, "__setitem__")
+    if not I._is_basic(key):
+        # Advanced keys (index tensors, lists, masks): index_put through the basic part.
+        _commit(self, I.put(self, key, value), "__setitem__")
+        return
     key = S.normalize_key(key, self._data.shape)
     if isinstance(value, Tensor):
         if value._device != self._device:
@@ -267,7 +271,8 @@ def _setitem(self, key, value):
     backend = self._device._impl[1]
     tracked = is_grad_enabled() and (
         self._requires_grad or isinstance(value, Tensor) and value._requires_grad)
-    if not tracked and (self._view is None or backend.mutable):
+    if not tracked and (self._view is None or backend.mutable
+                        and not _tensor._non_aliasing(self._view[1])):
         # No graph to record: write only the indexed elements (in place where the
         # array is mutable; a functional update on JAX), not a copy of the whole.
         if isinstance(value, Tensor):
@@ -276,6 +281,8 @@ def _setitem(self, key, value):
         self._data = backend.setitem(self._data, key, value)
         if self._views:
             _refresh_views(self, backend)
+        elif self._view is not None:
+            _refresh_views(self._view[0], backend, skip=self)  # views that do not alias
         _bump(self)
         return
     _commit(self, S.setitem_op(self, value, key=key), "__setitem__")
