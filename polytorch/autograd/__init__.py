@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+import importlib
+
 from ._engine import Node, run_backward
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .anomaly_mode import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
-    "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Node",
+    "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "inference_mode", "is_inference_mode_enabled", "Node", "Function", "FunctionCtx",
+    "once_differentiable", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly",
+    "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "functional",
+    "graph",
 ]
+
+# Imported on first use: these modules need polytorch.Tensor, which imports this package.
+_LAZY = {
+    "Function": "function", "FunctionCtx": "function", "once_differentiable": "function",
+    "functional": None, "graph": None, "function": None,
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
 
 
 def _tensors(x, what):
@@ -100,6 +135,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> polytorch.autograd.grad(dx, x)[0]  # second derivative, 6x
         tensor(18.)
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
     outputs = _tensors(outputs, "outputs")
     inputs = _tensors(inputs, "inputs")
     for t in inputs:
