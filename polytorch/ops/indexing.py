@@ -63,17 +63,18 @@ def _rows_ref(xp, y, lin, vals, mode, include_self):
         return y
     k = y.shape[0]
     extra = (None,) * (len(y.shape) - 1)
-    rows = xp.reshape(xp.arange(k, dtype=lin.dtype), (k, 1))
+    rows = xp.reshape(xp.arange(k, dtype=lin.dtype, device=y.device), (k, 1))
     hit = xp.reshape(lin, (1, n)) == rows  # (K, N)
     has = xp.any(hit, axis=1)[(slice(None),) + extra]
     if mode == "set":
-        pos = xp.reshape(xp.arange(n, dtype=lin.dtype), (1, n))
-        last = xp.max(xp.where(hit, pos, xp.full((), -1, dtype=lin.dtype)), axis=1)
-        last = xp.where(last < 0, xp.zeros((), dtype=lin.dtype), last)
+        pos = xp.reshape(xp.arange(n, dtype=lin.dtype, device=y.device), (1, n))
+        last = xp.max(xp.where(hit, pos, xp.full((), -1, dtype=lin.dtype, device=y.device)), axis=1)
+        last = xp.where(last < 0, xp.zeros((), dtype=lin.dtype, device=y.device), last)
         return xp.where(has, xp.take(vals, last, axis=0), y)
     hit = hit[(slice(None), slice(None)) + extra]
     spread = xp.where(hit, vals[None, ...],
-                      xp.full((), _identity(xp, y.dtype, mode), dtype=y.dtype))
+                      xp.full((), _identity(xp, y.dtype, mode), dtype=y.dtype,
+                              device=y.device))
     if mode in ("sum", "mean"):
         red = xp.sum(spread, axis=1, dtype=y.dtype)
     elif mode == "prod":
@@ -106,7 +107,7 @@ def _mean_finish(xp, y, total, count, has, include_self):
     if include_self:
         total = total + y
         count = count + 1
-    safe = xp.where(count == 0, xp.ones((), dtype=count.dtype), count)
+    safe = xp.where(count == 0, xp.ones((), dtype=count.dtype, device=y.device), count)
     if xp.isdtype(y.dtype, "integral"):
         mean = xp.floor_divide(total, safe)
     else:
@@ -254,7 +255,7 @@ def _positions(xp, xshape, index, dim):
     for d in range(nd):
         if d == dim:
             continue
-        ar = xp.arange(index.shape[d], dtype=xp.int64) * strides[d]
+        ar = xp.arange(index.shape[d], dtype=xp.int64, device=index.device) * strides[d]
         lin = lin + xp.reshape(ar, (1,) * d + (index.shape[d],) + (1,) * (nd - d - 1))
     return lin
 
@@ -435,7 +436,7 @@ def _(ctx, grad):
 def nonzero_op(xp, x):
     """The indices of the non-zero elements, one row each: shape ``(n, x.ndim)``."""
     if not x.shape:
-        return xp.zeros((1 if bool(x) else 0, 0), dtype=xp.int64)
+        return xp.zeros((1 if bool(x) else 0, 0), dtype=xp.int64, device=x.device)
     coords = xp.nonzero(x)
     return xp.astype(xp.stack(coords, axis=1), xp.int64)
 
