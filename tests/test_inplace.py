@@ -514,3 +514,23 @@ def test_version_of_a_non_leaf_with_autograd(device):
         log("v", v)
 
     run(scenario, device)
+
+
+def test_inplace_on_0d_results_and_0d_views(device):
+    """0-d results of reductions and elementwise ops are writable tensors, and ``v[0]`` of a
+    vector is a 0-d view of it (NumPy gives scalars for both unless told otherwise)."""
+    x = pt.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    s, t = x.sum(), torch.tensor([[1.0, 2.0], [3.0, 4.0]]).sum()
+    s.add_(1)
+    t.add_(1)
+    m = x.max()
+    m.mul_(2)
+    e = pt.tensor(2.0, device=device).exp()
+    e.sub_(1)
+    assert (s.item(), m.item()) == (t.item(), 8.0)
+    assert abs(e.item() - (np.exp(np.float32(2.0)) - 1)) < 1e-5
+    assert isinstance(s.cpu().numpy(), np.ndarray) and s.cpu().numpy().shape == ()
+    v = pt.tensor([1.0, 2.0], device=device)
+    v[0].add_(5)
+    v[1].zero_()
+    assert v.tolist() == [6.0, 0.0]

@@ -47,13 +47,19 @@ class NumpyBackend(NumpyLikeBackend):
         except ImportError:  # another NumPy layout: the public, slower way
             return super()._quiet_kernel(forward)
         set_, reset = _extobj_contextvar.set, _extobj_contextvar.reset
+        ndarray, asarray = np.ndarray, np.asarray
 
         def kernel(xp, *args, **params):
             token = set_(quiet)
             try:
-                return forward(xp, *args, **params)
+                out = forward(xp, *args, **params)
             finally:
                 reset(token)
+            # NumPy gives scalars, not 0-d arrays, for 0-d results; a tensor
+            # holds an array (in-place writes need one).
+            if type(out) is not ndarray:
+                out = tuple(map(asarray, out)) if type(out) is tuple else asarray(out)
+            return out
 
         return kernel
 
@@ -66,8 +72,13 @@ class NumpyBackend(NumpyLikeBackend):
         # them for older NumPy at a few microseconds a call, which is most of a
         # tiny op's cost, so the hot ones are bound directly.
         xp = types.SimpleNamespace(**vars(compat))
-        for name in ("astype", "zeros", "ones", "full", "matmul", "permute_dims", "empty"):
+        for name in ("astype", "zeros", "ones", "full", "matmul", "permute_dims", "empty",
+                     "zeros_like", "ones_like", "asarray"):
             setattr(xp, name, getattr(np, name))
+        xp.sum = _reduction(np.add, compat.sum)
+        xp.prod = _reduction(np.multiply, compat.prod)
+        xp.max = _reduction(np.maximum, compat.max)
+        xp.min = _reduction(np.minimum, compat.min)
         return xp
 
     def asarray(self, obj, dtype, native_device):
@@ -84,3 +95,18 @@ class NumpyBackend(NumpyLikeBackend):
 
     def from_dlpack(self, obj, native_device):
         return np.from_dlpack(obj)
+
+
+def _reduction(ufunc, general):
+    """``xp.sum``-style reduction: the ufunc's own ``reduce`` (a third of ``np.sum``'s cost,
+    which goes through several Python layers) where it gives the standard's answer,
+    that is for floating and complex arrays without a ``dtype`` argument."""
+    reduce = ufunc.reduce
+
+    def fn(x, /, *, axis=None, dtype=None, keepdims=False, **kwargs):
+        if dtype is None and not kwargs and x.dtype.kind in "fc":
+            return reduce(x, axis=axis, keepdims=keepdims)
+        return general(x, axis=axis, dtype=dtype, keepdims=keepdims, **kwargs)
+
+    return fn
+

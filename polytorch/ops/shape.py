@@ -940,8 +940,10 @@ def normalize_key(key, shape: tuple):
                 f"indexing with {type(k).__name__} (advanced indexing) is not supported yet; "
                 f"use basic indices (ints, slices, None, ...)"
             )
-    if Ellipsis not in out and dim < len(shape):
-        out.append(Ellipsis)  # the array API wants every dimension indexed
+    if Ellipsis not in out:
+        # The array API wants every dimension indexed; and with a trailing
+        # ``...`` NumPy returns a 0-d view, not a scalar copy, for ``x[0]`` of a vector.
+        out.append(Ellipsis)
     return tuple(out)
 
 
