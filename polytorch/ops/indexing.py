@@ -607,11 +607,11 @@ def _host(t: Tensor) -> np.ndarray:
     return np.asarray(t._device._impl[1].to_numpy(t._data))
 
 
-def _check_bounds(t: Tensor, size: int, dim: int, message=None) -> None:
+def _check_bounds(t: Tensor, size: int, dim: int, message=None, negative: bool = True) -> None:
     if t.numel() == 0:
         return
     h = _host(t)
-    bad = (h >= size) | (h < -size)
+    bad = (h >= size) | (h < (-size if negative else 0))
     if bad.any():
         value = int(h[bad].flat[0])
         raise IndexError(message(value) if message else
@@ -731,7 +731,7 @@ def _check_gather_shapes(input, dim, index, fn, src=None):
                 )
     size = xshape[dim]
     _check_bounds(index, size, dim, lambda v: (
-        f"index {v} is out of bounds for dimension {dim} with size {size}"))
+        f"index {v} is out of bounds for dimension {dim} with size {size}"), negative=False)
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
@@ -816,7 +816,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     index = _index_vector(index, "index_select")
     d = _wrap_dim(dim, input.ndim, "index_select")
     x = reshape(input, (1,)) if input.ndim == 0 else input
-    _check_bounds(index, x._data.shape[d], d, lambda v: "index out of range in self")
+    _check_bounds(index, x._data.shape[d], d, lambda v: "index out of range in self",
+                  negative=False)
     out = index_op(x, index, dims=(d,))
     return reshape(out, ()) if input.ndim == 0 else out
 
@@ -827,7 +828,8 @@ def _index_write(input, dim, index, source, fn, accumulate, alpha=1):
     x = reshape(input, (1,)) if input.ndim == 0 else input
     size = x._data.shape[d]
     _check_bounds(index, size, d, lambda v: f"{fn}(): index {v} is out of bounds for dimension "
-                  f"{d} with size {size}" if fn != "index_add" else "index out of range in self")
+                  f"{d} with size {size}" if fn != "index_add" else "index out of range in self",
+                  negative=False)
     if isinstance(source, Tensor):
         if source._dtype is not input._dtype:
             raise RuntimeError(

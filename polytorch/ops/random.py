@@ -429,10 +429,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
             x = u * cdf[:, -1:]
             idx = _count_le(xp, cdf, x, dev._native)
             # x < total, so idx < k, except when u * total rounds up to total: then
-            # take the last category with a nonzero probability.
-            cols = xp.arange(k, dtype=xp.int64, device=dev._native)
-            last = xp.max(xp.where(p > 0, cols, xp.zeros_like(cols)), axis=1, keepdims=True)
-            idx = xp.minimum(idx, last)
+            # take the category where the cdf reaches the total.
+            total = cdf[:, -1:]
+            idx = xp.minimum(idx, _count_le(xp, cdf, total, dev._native, strict=True))
         else:
             e = -R._log(xp, R._unit((rows, k), work, dev, backend, g, open_=True))
             pos = p > 0
@@ -459,8 +458,9 @@ def _prefix_sum(xp, p, device):
     return p
 
 
-def _count_le(xp, cdf, x, device):
-    """For each ``x[r, j]``: how many ``cdf[r, :]`` (non-decreasing) are ``<= x[r, j]``."""
+def _count_le(xp, cdf, x, device, strict: bool = False):
+    """For each ``x[r, j]``: how many ``cdf[r, :]`` (non-decreasing) are ``<= x[r, j]``
+    (``< x[r, j]`` when ``strict``)."""
     rows, k = cdf.shape
     n = x.shape[1]
     flat = xp.reshape(cdf, (rows * k,))
@@ -471,7 +471,7 @@ def _count_le(xp, cdf, x, device):
         mid = (lo + hi) // 2
         at = xp.reshape(xp.take(flat, xp.reshape(base + xp.minimum(mid, k - 1), (-1,))),
                         (rows, n))
-        go = xp.logical_and(at <= x, lo < hi)
+        go = xp.logical_and(at < x if strict else at <= x, lo < hi)
         lo = xp.where(go, mid + 1, lo)
         hi = xp.where(go, hi, mid)
     return lo

@@ -26,10 +26,10 @@ from ._registry import defop
 
 __all__ = [  # exported as polytorch.NAME
     "atleast_1d", "atleast_2d", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat",
-    "chunk", "concat", "concatenate", "diag", "diagonal", "expand", "flatten", "flip", "fliplr",
-    "flipud", "hstack", "moveaxis", "movedim", "narrow", "permute", "reshape", "roll", "select",
-    "split", "squeeze", "stack", "swapaxes", "swapdims", "t", "tile", "trace", "transpose",
-    "tril", "triu", "unbind", "unflatten", "unsqueeze", "vstack",
+    "chunk", "concat", "concatenate", "diag", "diagonal", "diagonal_scatter", "expand", "flatten",
+    "flip", "fliplr", "flipud", "hstack", "moveaxis", "movedim", "narrow", "permute", "reshape",
+    "roll", "select", "split", "squeeze", "stack", "swapaxes", "swapdims", "t", "tile", "trace",
+    "transpose", "tril", "triu", "unbind", "unflatten", "unsqueeze", "vstack",
 ]
 
 TENSOR_METHODS: dict = {}  # filled at the end of this module
@@ -678,6 +678,26 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return _make_view(out, input, ("diagonal", (params["offset"], d1, d2)))
 
 
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
+                     dim2: int = 1) -> Tensor:
+    """``input`` with its diagonal over ``dim1, dim2`` replaced by ``src`` (a copy)."""
+    d1 = _wrap_dim(dim1, input.ndim, "diagonal_scatter")
+    d2 = _wrap_dim(dim2, input.ndim, "diagonal_scatter")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    from .._tensor import _layout as _lay
+
+    want = _lay(diagonal(input.detach(), offset, d1, d2))[0]
+    if tuple(src.shape) != tuple(want):
+        raise RuntimeError(
+            f"diagonal_scatter(): expected src to have a size equal to the diagonal of the "
+            f"input. Got {list(src.shape)} for a diagonal of shape {list(want)}"
+        )
+    if src._dtype is not input._dtype:
+        src = src.to(input._dtype)
+    return diagonal_scatter_op(input, src, offset=int(offset), dim1=d1, dim2=d2)
+
+
 # -- public functions: copies --------------------------------------------------------------
 
 
@@ -965,7 +985,7 @@ TENSOR_METHODS.update({
     "split": split, "chunk": chunk, "unbind": unbind, "diagonal": diagonal, "flip": flip,
     "fliplr": fliplr, "flipud": flipud, "roll": roll, "repeat": repeat, "tile": tile,
     "tril": tril, "triu": triu, "diag": diag, "trace": trace, "contiguous": contiguous,
-    "is_contiguous": is_contiguous, "stride": stride,
+    "is_contiguous": is_contiguous, "stride": stride, "diagonal_scatter": diagonal_scatter,
     "expand_as": lambda self, other: expand(self, other.shape),
     "view_as": lambda self, other: view(self, other.shape),
     "reshape_as": lambda self, other: reshape(self, other.shape),
