@@ -65,6 +65,7 @@ from .ops.random import *
 from .ops.reduction import *
 from .ops.shape import *
 from .ops.sorting import *
+from .serialization import load, save
 
 # PyTorch's aliases for dtypes.
 half, float, double = float16, float32, float64  # noqa: A001
