@@ -433,7 +433,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > a.ndim or dims > b.ndim:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
-        dims_a = list(range(a.ndim - dims, a.ndim))
+        dims_a = list(range(-dims, 0))  # PyTorch's errors name a's dims from the end
         dims_b = list(range(dims))
     else:
         dims_a, dims_b = dims
@@ -496,6 +496,8 @@ def _broadcast_shapes(*shapes) -> tuple:
 
 
 def _cross(input, other, dim):
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     _same_dtype("expected scalar type {a} but found {b}", input, other)
     shape = _broadcast_shapes(input.shape, other.shape)
     dim = _wrap_dim(dim, len(shape))
@@ -524,9 +526,6 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")
-    else:
-        _wrap_dim(dim, min(input.ndim, other.ndim) if input.ndim == other.ndim else
-                  max(input.ndim, other.ndim))
     return _cross(input, other, dim)
 
 
@@ -550,7 +549,9 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
         eye = _eye(input.shape[-1], input)
-        return expand_op(eye, shape=tuple(input.shape)) if input.ndim > 2 else eye
+        eye = expand_op(eye, shape=tuple(input.shape)) if input.ndim > 2 else eye
+        # PyTorch copies the identity into a tensor like A: a graph with zero gradient.
+        return E.overwrite(input, eye) if input.requires_grad else eye
     if n < 0:
         _check_float("linalg.inv", input)
         input = inv(input)
@@ -626,6 +627,10 @@ def multi_dot(tensors) -> Tensor:
 
 def chain_matmul(*matrices) -> Tensor:
     """The product of 2-D matrices (deprecated in PyTorch for ``linalg.multi_dot``)."""
+    warnings.warn(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+        "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
+        "than multiple parameters.", UserWarning, stacklevel=2)
     if len(matrices) == 1:
         return matrices[0]
     return multi_dot(matrices)
@@ -855,7 +860,7 @@ def einsum(equation: str, *operands) -> Tensor:
         for c, n in zip(s, t.shape):
             if c in seen_here and seen_here[c] != n:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the "
-                                   f"sizes don't match, {seen_here[c]} != {n}")
+                                   f"sizes don't match, {n} != {seen_here[c]}")
             seen_here[c] = n
             old = sizes.get(c, 1)
             if n != old and n != 1 and old != 1:

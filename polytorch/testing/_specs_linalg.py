@@ -76,7 +76,7 @@ def _cross_samples(rng, dt):
     return [
         Sample((x(4, 3), x(4, 3)), {"dim": -1}),
         Sample((x(3, 2), x(3, 2)), {"dim": 0}),
-        Sample((x(2, 1, 3), x(4, 3)), {"dim": -1}),
+        Sample((x(2, 1, 3), x(1, 4, 3)), {"dim": -1}),
         Sample((NonContig(x(2, 3)), x(2, 3)), {"dim": 1}),
         Sample((x(0, 3), x(0, 3)), {"dim": 1}),
     ]
