@@ -184,9 +184,10 @@ def _to_host(obj, path) -> tuple[np.ndarray, dict]:
                 f"polytorch.save cannot store a NumPy array of dtype {host.dtype} (at "
                 f"{''.join(f'[{p!r}]' for p in path) or 'the object'})"
             )
-    host = np.ascontiguousarray(host)
+    if not host.flags.c_contiguous:  # (np.ascontiguousarray would make 0-d arrays 1-d)
+        host = host.copy(order="C")
     if "dtype" in info:  # complex128: float64 pairs
-        host = np.ascontiguousarray(host).view(np.float64).reshape(host.shape + (2,))
+        host = host.reshape(host.shape + (1,)).view(np.float64)
     return host, info
 
 
@@ -363,6 +364,8 @@ def _parse(buf: bytes, name):
 def _verify(buf: bytes, meta, name) -> None:
     digest = meta.get(_DIGEST_KEY)
     if digest is None:
+        if "polytorch" in meta:  # ours, so the checksum must be there
+            raise CheckpointError(f"{name} has a corrupted header (no checksum)")
         return  # written by another safetensors writer: the layout checks are all we have
     start = _digest_position(buf, len(buf))
     if start < 0 or buf[start:start + 64].decode("ascii", "replace") != digest:
