@@ -19,15 +19,26 @@ class Backend:
 
     Subclasses set ``name``, ``device_types`` and ``xp`` (or override
     ``_load_namespace``), and override what their library does differently.
+    A third-party backend should start from ``InfoBackend``, which needs less.
 
-    Capabilities (data, checked by the frontend):
+    Capabilities (data, checked by the frontend; see ``capabilities``):
         mutable: arrays support in-place ``__setitem__`` (False: JAX).
-        kernels: op name -> native kernel for ops the array API lacks.
+        dlpack: arrays can be exchanged through DLPack (``__dlpack__`` and
+            ``xp.from_dlpack``); the conformance suite tests it where True.
+        kernels: op name -> native kernel ``fn(xp, *arrays, **params)``, with the
+            signature of the op's forward, used instead of the reference written
+            over ``xp`` (the conformance suite checks it against the reference).
+        expected_failures: conformance test id or ``fnmatch`` pattern -> reason.
+        supported_dtypes(type, index): the dtypes a device holds; anything else
+            is refused with an error naming what the device supports.
     """
 
     name: str = ""
     device_types: tuple[str, ...] = ("cpu",)
     mutable: bool = True
+    dlpack: bool = True
+    kernels: dict = {}
+    expected_failures: dict = {}
     # The library warns on floating-point errors (NumPy's divide-by-zero and
     # invalid-value warnings); PyTorch never does, so such ops run quietly.
     quiet_context = None
@@ -36,6 +47,8 @@ class Backend:
         self.xp = self._load_namespace()
         if self.quiet_context is not None:
             self._register_quiet_kernels()
+        if self.kernels:
+            self._register_kernels(self.kernels)
         self._to_native = {}
         self._from_native = {}
         for d in D.ALL_DTYPES:
@@ -51,6 +64,32 @@ class Backend:
         for op in REGISTRY.values():
             if op.quiet and self.name not in op.kernels:
                 op.kernels[self.name] = self._quiet_kernel(op.forward)
+
+    def _register_kernels(self, kernels: dict) -> None:
+        from ..ops._registry import REGISTRY
+
+        unknown = sorted(set(kernels) - set(REGISTRY))
+        if unknown:
+            raise ValueError(
+                f"backend {self.name!r} declares kernels for unknown ops {unknown}; "
+                f"kernels replace registered ops (polytorch.ops registry)"
+            )
+        for op_name, fn in kernels.items():
+            REGISTRY[op_name].kernels[self.name] = fn
+
+    def capabilities(self, type_: str, index: int = 0) -> dict:
+        """The device's capabilities as data: what the frontend checks and the report shows.
+
+        Example:
+            >>> polytorch.backends.load("numpy").capabilities("cpu")["mutable"]
+            True
+        """
+        return {
+            "dtypes": sorted(d.name for d in self.supported_dtypes(type_, index)),
+            "mutable": self.mutable,
+            "dlpack": self.dlpack,
+            "kernels": sorted(self.kernels),
+        }
 
     def _quiet_kernel(self, forward):
         """``forward`` run under ``quiet_context``."""
@@ -144,16 +183,43 @@ class Backend:
 
 
 class InfoBackend(Backend):
-    """A backend whose devices and dtypes come from ``xp.__array_namespace_info__()``.
+    """The base for a backend over any array-API library: a few declarations, nothing more.
 
-    Device ``TYPE:i`` is the i-th entry of ``info.devices()``; its dtypes are
-    ``info.dtypes(device=...)``. A generic array-API library needs nothing more.
+    Declare (class attributes):
+        name: the backend's name (the entry point's name).
+        device_types: the device types it serves, e.g. ``("mydev",)``.
+        _load_namespace(): return the library's array-API namespace (imported here,
+            so that nothing is imported before the device is used).
+    And optionally:
+        native_devices(): the library's devices; ``TYPE:i`` is the i-th. Default:
+            ``xp.__array_namespace_info__().devices()``.
+        supported_dtypes(type, index): default ``info.dtypes(device=...)``.
+        mutable, dlpack, kernels, expected_failures, quiet_context (see ``Backend``).
+
+    Everything else is inherited: creation from host data, transfers to and from
+    the host (DLPack first, then the library's ``asarray``), moves between its
+    devices, DLPack import, the reference kernel of every op (written over
+    ``xp``) and the counter-based RNG (built from ``xp`` integer ops).
+
+    Example (the whole backend of ``examples/strict_plugin``)::
+
+        class StrictPluginBackend(InfoBackend):
+            name = "strictplug"
+            device_types = ("strictdev",)
+
+            def _load_namespace(self):
+                import array_api_strict
+                return array_api_strict
     """
 
     def __init__(self):
         super().__init__()
         self._info = self.xp.__array_namespace_info__()
-        self._devices = list(self._info.devices())
+        self._devices = list(self.native_devices())
+
+    def native_devices(self) -> list:
+        """The library's device objects, in index order."""
+        return list(self._info.devices())
 
     def device_count(self, type_: str) -> int:
         return len(self._devices) if type_ in self.device_types else 0
@@ -163,7 +229,42 @@ class InfoBackend(Backend):
 
     def supported_dtypes(self, type_: str, index: int) -> frozenset:
         names = self._info.dtypes(device=self._devices[index])
-        return frozenset(D.BY_NAME[n] for n in names if n in D.BY_NAME)
+        return frozenset(D.BY_NAME[n] for n in names
+                         if n in D.BY_NAME and D.BY_NAME[n] in self._to_native)
+
+    def device_of(self, array):
+        return self.device_types[0], self._devices.index(array.device)
+
+    def asarray(self, obj, dtype: D.dtype, native_device):
+        import numpy as np
+
+        try:
+            host = np.asarray(obj, dtype=dtype.name)
+        except TypeError:  # a dtype NumPy lacks (bfloat16): convert on the device
+            host = np.asarray(obj)
+            return self.xp.astype(self.from_numpy(host, native_device), self._to_native[dtype])
+        return self.from_numpy(host, native_device, copy=True)
+
+    def from_numpy(self, array, native_device, copy: bool = False):
+        return self.xp.asarray(array, device=native_device, copy=True if copy else None)
+
+    def to_numpy(self, array):
+        import numpy as np
+
+        try:
+            return np.from_dlpack(array)
+        except (BufferError, RuntimeError, TypeError, ValueError, AttributeError):
+            pass  # not on the host: ask the library for a host copy
+        try:
+            return np.from_dlpack(array, device="cpu", copy=True)
+        except (BufferError, RuntimeError, TypeError, ValueError, AttributeError):
+            return np.asarray(array)
+
+    def from_dlpack(self, obj, native_device):
+        try:
+            return self.xp.from_dlpack(obj, device=native_device)
+        except TypeError:  # a library before the 2023.12 standard: no device argument
+            return self.move(self.xp.from_dlpack(obj), native_device)
 
 
 def _drop_newaxes(xp, key, value, ndim: int):
