@@ -32,6 +32,7 @@ STATUSES = (PASS, FAIL, DECLARED, UNSUPPORTED)
 # layer name -> module (imported on first use) defining ``cases(target)``
 LAYERS: dict[str, str] = {
     "ops": "polytorch.conformance._ops",
+    "device": "polytorch.conformance._device",
 }
 
 
