@@ -12,7 +12,12 @@ walk itself is recorded and can be differentiated again.
 
 from __future__ import annotations
 
+import os
+import traceback
+
 from . import _grad_mode
+
+_state = _grad_mode.state
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved "
@@ -28,7 +33,7 @@ class Node:
 
     __slots__ = (
         "op", "params", "saved", "next", "in_meta", "n_out", "out_meta",
-        "hooks", "retained", "freed", "holds_saved", "__weakref__",
+        "hooks", "retained", "freed", "holds_saved", "fn_hooks", "trace", "__weakref__",
     )
 
     def __init__(self, op, params, next_edges, in_meta, n_out):
@@ -43,6 +48,9 @@ class Node:
         self.retained = None  # output_nr -> weakref to a tensor that retains its grad
         self.freed = False
         self.holds_saved = False  # saved tensors (not just numbers) that backward frees
+        self.fn_hooks = None  # ([pre-hook], [hook]) registered on the node itself
+        # The forward call site, kept only in anomaly mode (Note [Anomaly mode]).
+        self.trace = _forward_trace() if _state.anomaly else None
 
     def name(self) -> str:
         return f"{self.op.backward_name}"
@@ -63,9 +71,44 @@ class Node:
         return tuple(out)
 
     def register_hook(self, fn):
-        raise NotImplementedError(
-            "Node.register_hook is not supported yet; use Tensor.register_hook"
-        )
+        """Call ``fn(grad_inputs, grad_outputs)`` after this node ran; it may return new
+        ``grad_inputs`` (a tuple with one entry per input, None where none flows).
+        """
+        return self._add_hook(1, fn)
+
+    def register_prehook(self, fn):
+        """Call ``fn(grad_outputs)`` before this node runs; it may return new ``grad_outputs``."""
+        return self._add_hook(0, fn)
+
+    def _add_hook(self, which, fn):
+        from .._tensor import _RemovableHandle
+
+        if self.fn_hooks is None:
+            self.fn_hooks = ([], [])
+        hooks = self.fn_hooks[which]
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
+
+    def __getattr__(self, name):
+        # A custom Function's node shows its ctx's attributes, as PyTorch's does
+        # (``y.grad_fn.saved_tensors``, ``y.grad_fn.scale``).
+        if name.startswith("__"):
+            raise AttributeError(name)
+        ctx = Node.params.__get__(self)
+        if getattr(self.op, "is_function", False):
+            return getattr(ctx, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _forward_trace():
+    """The current stack without the innermost frames inside polytorch (the dispatch)."""
+    frames = traceback.extract_stack()
+    while len(frames) > 1 and frames[-1].filename.startswith(_PACKAGE):
+        frames.pop()
+    return frames
 
 
 class _AccumulateGrad:
@@ -247,13 +290,20 @@ def run_backward(tensors, grad_tensors, *, retain_graph, create_graph, inputs=No
             nodes.pop(k, None)
             if node.hooks or node.retained:
                 grads = _run_output_hooks(node, grads, pending)
+            if node.fn_hooks and node.fn_hooks[0]:
+                grads = _run_prehooks(node, grads)
             if capture is not None:
                 for nr, g in enumerate(grads):
                     idx = capture.get((k, nr))
                     if idx is not None:
                         for i in idx:
                             results[i] = g
-            in_grads = _apply_rule(node, grads, create_graph)
+            if _state.anomaly:
+                in_grads = _apply_rule_checked(node, grads, create_graph)
+            else:
+                in_grads = _apply_rule(node, grads, create_graph)
+            if node.fn_hooks and node.fn_hooks[1]:
+                in_grads = _run_posthooks(node, in_grads, grads)
             for e, g, meta in zip(node.next, in_grads, node.in_meta):
                 if e is None:
                     continue
@@ -314,11 +364,70 @@ def _run_output_hooks(node, grads, pending):
     return grads
 
 
+def _run_prehooks(node, grads):
+    grads = tuple(grads)
+    for h in node.fn_hooks[0]:
+        out = h(grads)
+        if out is not None:
+            grads = _checked_hook_result(h, out, len(grads))
+    return list(grads)
+
+
+def _run_posthooks(node, in_grads, grads):
+    in_grads = tuple(g if e is not None else None for g, e in zip(in_grads, node.next))
+    for h in node.fn_hooks[1]:
+        out = h(in_grads, tuple(grads))
+        if out is not None:
+            in_grads = _checked_hook_result(h, out, len(in_grads))
+    return in_grads
+
+
+def _checked_hook_result(hook, out, n):
+    if not isinstance(out, (tuple, list)):
+        out = (out,)
+    if len(out) != n:
+        raise RuntimeError(
+            f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of "
+            f"values (got {len(out)}, but expected {n})"
+        )
+    return tuple(out)
+
+
+def _apply_rule_checked(node, grads, create_graph):
+    """``_apply_rule`` in anomaly mode: NaN checks and the forward call site on errors."""
+    try:
+        out = _apply_rule(node, grads, create_graph)
+        if _state.anomaly_nan:
+            for i, g in enumerate(out):
+                if g is not None and _has_nan(g):
+                    raise RuntimeError(
+                        f"Function '{node.name()}' returned nan values in its {i}th output."
+                    )
+    except Exception as exc:
+        if node.trace is not None and not getattr(exc, "_polytorch_traced", False):
+            exc._polytorch_traced = True
+            exc.add_note(
+                f"Error detected in {node.name()}. Traceback of forward call that caused the "
+                "error:\n" + "".join(traceback.format_list(node.trace)).rstrip()
+            )
+        raise
+    return out
+
+
+def _has_nan(g) -> bool:
+    if g._dtype.kind not in "fc":
+        return False
+    xp = g._device._impl[1].xp
+    return bool(xp.any(xp.isnan(g._data)))
+
+
 def _apply_rule(node, grads, create_graph):
     if all(g is None for g in grads):
         return (None,) * len(node.next)
     if node.n_out == 1:
         grad = grads[0]
+    elif node.out_meta is None:  # the rule materializes (custom Functions)
+        grad = tuple(grads)
     else:
         grad = tuple(
             g if g is not None else _zeros_for(node.out_meta[i]) for i, g in enumerate(grads)
