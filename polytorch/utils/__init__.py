@@ -1,0 +1,3 @@
+"""``polytorch.utils``: PyTorch's ``torch.utils`` helpers (``data``)."""
+
+from . import data
