@@ -33,6 +33,9 @@ STATUSES = (PASS, FAIL, DECLARED, UNSUPPORTED)
 LAYERS: dict[str, str] = {
     "ops": "polytorch.conformance._ops",
     "device": "polytorch.conformance._device",
+    "dtypes": "polytorch.conformance._dtypes",
+    "dlpack": "polytorch.conformance._dlpack",
+    "rng": "polytorch.conformance._rng",
 }
 
 
