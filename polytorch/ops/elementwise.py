@@ -445,7 +445,7 @@ def lerp(xp, start, end, weight):
     low = start + weight * diff
     high = end - diff * (1 - weight)
     if not hasattr(weight, "dtype"):
-        return low if abs(weight) < 0.5 else high
+        return low if -0.5 < weight < 0.5 else high
     return xp.where(xp.abs(weight) < 0.5, low, high)
 
 
