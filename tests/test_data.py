@@ -437,3 +437,17 @@ def test_persistent_workers_and_spawn():
     spawned = list(DataLoader(ds, batch_size=4, num_workers=1, multiprocessing_context="spawn"))
     assert [b[1].tolist() for b in spawned] == [[0, 1, 2, 3], [4, 5]]
     assert spawned[0][0].dtype == polytorch.float32
+
+
+class Dies(Dataset):
+    def __getitem__(self, i):
+        os._exit(3)
+
+    def __len__(self):
+        return 4
+
+
+@forking
+def test_dead_worker_is_reported():
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) .*exited unexpected"):
+        list(DataLoader(Dies(), batch_size=2, **FORK))
