@@ -1,4 +1,4 @@
-"""Backends: the registry, the listing and the contract.
+"""Backends: the registry, the listing and the contract (docs/backends.md).
 
 Example:
     >>> import polytorch
@@ -8,7 +8,9 @@ Example:
 
 from ._base import Backend, InfoBackend
 from ._registry import (
+    BackendConflictWarning,
     BackendUnavailableError,
+    autoload_enabled,
     available,
     available_devices,
     known_types,
@@ -22,7 +24,9 @@ from ._registry import (
 __all__ = [
     "Backend",
     "InfoBackend",
+    "BackendConflictWarning",
     "BackendUnavailableError",
+    "autoload_enabled",
     "available",
     "available_devices",
     "known_types",
