@@ -16,6 +16,7 @@ from . import (
     autograd,
     backends,
     linalg,
+    utils,
 )
 from ._creation import (
     arange,
