@@ -20,8 +20,10 @@ IEEE-754 rounds correctly, hence identically everywhere): range reduction by
 exact powers of two, then fixed polynomials evaluated in a fixed order, one
 library call per operation. One operation per call also means no backend can
 fuse a multiply and an add into an FMA (JAX runs eager calls one by one; we never
-jit these float paths). Coefficients are rounded to the compute dtype on the
-host first, so no library rounds a Python float its own way. Half-precision
+jit these float paths). Nothing is divided by a constant: XLA rewrites that as a
+multiplication by the reciprocal, so we multiply by a host-rounded reciprocal
+ourselves (only array / array divisions remain). Coefficients are rounded to the
+compute dtype on the host first, so no library rounds a Python float its own way. Half-precision
 samples are computed in float32 and rounded once at the end. tests/test_random.py
 checks every sampler bit for bit across backends.
 """
@@ -271,11 +273,15 @@ def _philox_stream_jax():
 
 
 # Backend-native versions of ``_philox_stream`` (same arithmetic, compiled), built on first
-# use. A compiled kernel compiles once per shape, so it is called with the block count
-# rounded up to a power of two: the extra words are dropped, and the offset advances by
-# the blocks really used, so the next call starts where this one stopped.
+# use.
 _STREAM_NATIVE = {"jax": _philox_stream_jax}
 _stream_cache: dict = {}
+# Backends that compile every op once per shape (JAX, eagerly too). Their samples are
+# computed on flat arrays of a few bucketed lengths and cut to size at the end, so a new
+# shape compiles a slice and a reshape, not the whole sampler. Values do not change:
+# element i depends only on the words of element i, and the generator advances by the
+# counters of the real elements only, so the next call starts where this one stopped.
+_PER_SHAPE_COMPILERS = {"jax"}
 
 
 def _stream_for(backend):
@@ -285,28 +291,57 @@ def _stream_for(backend):
     return _stream_cache[backend.name]
 
 
-def _words(n: int, dev, backend, generator) -> object:
-    """``n`` random 32-bit words (a uint64 array) from ``generator``'s next counters."""
+def _padded(backend, n: int) -> int:
+    """The length samples of ``n`` elements are computed at on ``backend``."""
+    if backend.name not in _PER_SHAPE_COMPILERS:
+        return n
+    if n <= 1 << 16:
+        return max(64, 1 << (n - 1).bit_length())
+    return -(-n // (1 << 16)) << 16
+
+
+def _words(n: int, dev, backend, generator, length: int | None = None) -> object:
+    """``n`` random 32-bit words (a uint64 array) from ``generator``'s next counters.
+
+    The array has ``length`` (>= ``n``) words when given; the generator advances by
+    the counters of the first ``n`` only.
+    """
+    length = n if length is None else length
     n_blocks = -(-n // 4)
     seed_, start = generator._take(n_blocks)
     k0, k1 = seed_ & _MASK32, seed_ >> 32
     native = _stream_for(backend)
+    width = -(-length // 4)
     if native is None:
-        words = _philox_stream(backend.xp, n_blocks, dev._native, k0, k1, start)
+        words = _philox_stream(backend.xp, width, dev._native, k0, k1, start)
     else:
-        width = max(64, 1 << (n_blocks - 1).bit_length())
-        words = native(backend.xp, width, dev._native, k0, k1, start)
-    return words if words.shape[0] == n else words[:n]
+        words = native(backend.xp, _padded(backend, width), dev._native, k0, k1, start)
+    return words if words.shape[0] == length else words[:length]
 
 
-def _bits(shape, wide: bool, dev, backend, generator):
-    """Random integers of ``shape`` (uint64 array): 32-bit, or 64-bit when ``wide``."""
+def _bits(shape, wide: bool, dev, backend, generator, then=None):
+    """Random integers of ``shape`` (uint64 array): 32-bit, or 64-bit when ``wide``.
+
+    ``then(xp, flat)``, when given, maps the flat (possibly padded) array elementwise
+    before it is cut to ``shape``; its result is what is returned.
+    """
     xp = backend.xp
     n = math.prod(shape)
+    length = _padded(backend, n)
     if not wide:
-        return xp.reshape(_words(n, dev, backend, generator), shape)
-    w = xp.reshape(_words(2 * n, dev, backend, generator), (n, 2))
-    return xp.reshape((w[:, 0] << 32) | w[:, 1], shape)
+        flat = _words(n, dev, backend, generator, length)
+    else:
+        w = xp.reshape(_words(2 * n, dev, backend, generator, 2 * length), (length, 2))
+        flat = (w[:, 0] << 32) | w[:, 1]
+    if then is not None:
+        flat = then(xp, flat)
+    return _cut(xp, flat, n, shape)
+
+
+def _cut(xp, flat, n: int, shape):
+    if flat.shape[0] != n:
+        flat = flat[:n]
+    return xp.reshape(flat, shape)
 
 
 # -- floats --------------------------------------------------------------------------------
@@ -319,25 +354,57 @@ def _compute_dtype(dtype):
     return D.float64 if dtype is D.float64 else D.float32
 
 
-def _unit(shape, dtype, dev, backend, generator, open_: bool = False):
+def _unit(shape, dtype, dev, backend, generator, open_: bool = False, then=None):
     """Uniform floats in [0, 1) (or (0, 1) when ``open_``) in ``_compute_dtype(dtype)``.
 
     Values are ``k * 2**-p`` with ``p`` the significand bits of ``dtype`` (24 for
     float32, 53 for float64, 11 for float16, 8 for bfloat16), ``k`` the top bits of
     the random word; the open form is ``(2k + 1) * 2**-p`` with ``k`` of ``p - 1``
-    bits. Both are exact in the compute dtype.
+    bits. Both are exact in the compute dtype. ``then`` as in ``_bits``.
     """
-    xp = backend.xp
     p = _FLOAT_BITS[dtype]
     wide = p > 32
-    k = _bits(shape, wide, dev, backend, generator)
     width = 64 if wide else 32
     ct = backend.native_dtype(_compute_dtype(dtype))
-    if open_:
-        k = ((k >> (width - p + 1)) << 1) | 1
-    else:
-        k = k >> (width - p)
-    return xp.astype(k, ct) * (2.0 ** -p)
+
+    def to_float(xp, k):
+        if open_:
+            k = ((k >> (width - p + 1)) << 1) | 1
+        else:
+            k = k >> (width - p)
+        u = xp.astype(k, ct) * (2.0 ** -p)
+        return u if then is None else then(xp, u)
+
+    return _bits(shape, wide, dev, backend, generator, to_float)
+
+
+def _std_normal(shape, dtype, dev, backend, generator, then=None):
+    """Standard normals in the compute dtype: Box-Muller on pairs of uniforms.
+
+    Pair ``i`` uses uniforms ``2i`` (radius) and ``2i + 1`` (angle) and yields
+    normals ``2i`` and ``2i + 1``; an odd count drops the last sine. ``then`` as in
+    ``_bits``.
+    """
+    n = math.prod(shape)
+    m = -(-n // 2)
+    p = _FLOAT_BITS[dtype]
+    wide = p > 32
+    width = 64 if wide else 32
+    ct = backend.native_dtype(_compute_dtype(dtype))
+    scale = 2.0 ** -p
+
+    def box_muller(xp, k):
+        k = xp.reshape(k, (k.shape[0] // 2, 2))
+        # radius uniform in (0, 1]: (k + 1) * 2**-p; angle uniform in [0, 1): k * 2**-p
+        u1 = (xp.astype(k[:, 0] >> (width - p), ct) + 1.0) * scale
+        u2 = xp.astype(k[:, 1] >> (width - p), ct) * scale
+        r = xp.sqrt(_log(xp, u1) * -2.0)
+        s, c = _sincos_turns(xp, u2)
+        z = xp.reshape(xp.stack((r * c, r * s), axis=1), (2 * k.shape[0],))
+        return z if then is None else then(xp, z)
+
+    z = _bits((2 * m,), wide, dev, backend, generator, box_muller)
+    return _cut(backend.xp, z, n, shape)
 
 
 def _uniform(shape, dtype, device=None, generator=None):
@@ -349,16 +416,16 @@ def _uniform(shape, dtype, device=None, generator=None):
     """
     dev, backend = resolve(device)
     g = _generator_for(generator, dev)
-    u = _unit(tuple(shape), dtype, dev, backend, g)
-    return _cast(backend, u, dtype)
+    return _unit(tuple(shape), dtype, dev, backend, g,
+                 then=lambda xp, u: _cast(backend, u, dtype))
 
 
 def _normal(shape, dtype, device=None, generator=None):
     """Raw backend array of standard normal floats of ``dtype`` (Box-Muller)."""
     dev, backend = resolve(device)
     g = _generator_for(generator, dev)
-    z = _std_normal(tuple(shape), dtype, dev, backend, g)
-    return _cast(backend, z, dtype)
+    return _std_normal(tuple(shape), dtype, dev, backend, g,
+                       then=lambda xp, z: _cast(backend, z, dtype))
 
 
 def _host_round(v: float, dtype) -> float:
@@ -372,32 +439,6 @@ def _host_round(v: float, dtype) -> float:
 def _cast(backend, arr, dtype):
     nd = backend.native_dtype(dtype)
     return arr if arr.dtype == nd else backend.xp.astype(arr, nd)
-
-
-def _std_normal(shape, dtype, dev, backend, generator):
-    """Standard normals in the compute dtype: Box-Muller on pairs of uniforms.
-
-    Pair ``i`` uses uniforms ``2i`` (radius) and ``2i + 1`` (angle) and yields
-    normals ``2i`` and ``2i + 1``; an odd count drops the last sine.
-    """
-    xp = backend.xp
-    n = math.prod(shape)
-    m = -(-n // 2)
-    p = _FLOAT_BITS[dtype]
-    wide = p > 32
-    k = xp.reshape(_bits((2 * m,), wide, dev, backend, generator), (m, 2))
-    width = 64 if wide else 32
-    ct = backend.native_dtype(_compute_dtype(dtype))
-    scale = 2.0 ** -p
-    # radius uniform in (0, 1]: (k + 1) * 2**-p; angle uniform in [0, 1): k * 2**-p
-    u1 = (xp.astype(k[:, 0] >> (width - p), ct) + 1.0) * scale
-    u2 = xp.astype(k[:, 1] >> (width - p), ct) * scale
-    r = xp.sqrt(_log(xp, u1) * -2.0)
-    s, c = _sincos_turns(xp, u2)
-    z = xp.reshape(xp.stack((r * c, r * s), axis=1), (2 * m,))
-    if 2 * m != n:
-        z = z[:n]
-    return xp.reshape(z, shape)
 
 
 # -- exact-arithmetic math (Note [Bit-identical floats]) ------------------------------------

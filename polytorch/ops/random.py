@@ -78,8 +78,9 @@ def _gen(generator, dev):
 # -- float samples ----------------------------------------------------------------------
 
 
-def _float_sample(kind, shape, dtype, dev, backend, g):
-    """Uniform [0, 1) (``kind == "uniform"``) or standard normal samples of ``dtype``.
+def _float_sample(kind, shape, dtype, dev, backend, g, then=None):
+    """Uniform [0, 1) (``kind == "uniform"``) or standard normal samples of ``dtype``,
+    mapped by ``then(xp, samples)`` (elementwise) and cast to ``dtype``.
 
     Complex dtypes get independent real and imaginary parts (each normal part with
     variance 1/2, as PyTorch's complex normal).
@@ -88,13 +89,17 @@ def _float_sample(kind, shape, dtype, dev, backend, g):
     real = _real(dtype)
     draw = R._unit if kind == "uniform" else R._std_normal
     if real is dtype:
-        return draw(shape, dtype, dev, backend, g)
+        def finish(xp, x):
+            return R._cast(backend, x if then is None else then(xp, x), dtype)
+
+        return draw(shape, dtype, dev, backend, g, then=finish)
     parts = draw(tuple(shape) + (2,), real, dev, backend, g)
     if kind == "normal":
-        parts = parts * math.sqrt(0.5)
+        parts = parts * _host_round(math.sqrt(0.5), real)
     cd = backend.native_dtype(dtype)
     re, im = xp.astype(parts[..., 0], cd), xp.astype(parts[..., 1], cd)
-    return re + im * 1j
+    out = re + im * 1j
+    return out if then is None else then(xp, out)
 
 
 def _sample(kind, size, fn, generator, dtype, device, requires_grad):
@@ -104,7 +109,7 @@ def _sample(kind, size, fn, generator, dtype, device, requires_grad):
     dev, backend = _place(dt, device)
     g = _gen(generator, dev)
     with _quiet(backend):
-        data = R._cast(backend, _float_sample(kind, shape, dt, dev, backend, g), dt)
+        data = _float_sample(kind, shape, dt, dev, backend, g)
     return _wrap_out(data, dev, dt, requires_grad)
 
 
@@ -189,17 +194,19 @@ def _integers(shape, low: int, high: int, dtype, dev, backend, g):
     def u64(v):  # uint64 constants as arrays: JAX takes no Python int of 2**63 or more
         return xp.asarray(v, dtype=xp.uint64, device=dev._native)
 
-    v = R._bits(shape, span >= (1 << 32), dev, backend, g)
-    if span < (1 << 64):
-        v = v % (u64(span) if span >= (1 << 63) else span)
-    if low == 0 and span <= (1 << 63):
-        return R._cast(backend, xp.astype(v, xp.int64), dtype)
-    # v + low as int64 without a uint64 -> int64 cast of values >= 2**63 (unspecified
-    # by the array API): add modulo 2**64, then apply the sign bit by hand.
-    u = v + u64(low & R._MASK64)
-    val = xp.astype(u & ((1 << 63) - 1), xp.int64)
-    val = xp.where(u >= u64(1 << 63), val + (-(1 << 63)), val)
-    return R._cast(backend, val, dtype)
+    def from_bits(xp, v):
+        if span < (1 << 64):
+            v = v % (u64(span) if span >= (1 << 63) else span)
+        if low == 0 and span <= (1 << 63):
+            return R._cast(backend, xp.astype(v, xp.int64), dtype)
+        # v + low as int64 without a uint64 -> int64 cast of values >= 2**63 (unspecified
+        # by the array API): add modulo 2**64, then apply the sign bit by hand.
+        u = v + u64(low & R._MASK64)
+        val = xp.astype(u & ((1 << 63) - 1), xp.int64)
+        val = xp.where(u >= u64(1 << 63), val + (-(1 << 63)), val)
+        return R._cast(backend, val, dtype)
+
+    return R._bits(shape, span >= (1 << 32), dev, backend, g, from_bits)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None,
@@ -341,9 +348,13 @@ def _bernoulli_values(self: Tensor, p, generator) -> Tensor:
         work = D.float64 if self._dtype is D.float64 else D.float32
         pa = R._host_round(_check_p(p, "bernoulli_"), work)
     g = _gen(generator, dev)
+    nd = backend.native_dtype(self._dtype)
     with _quiet(backend):
-        hit = R._unit(shape, work, dev, backend, g) < pa
-        data = xp.astype(hit, backend.native_dtype(self._dtype))
+        if isinstance(pa, float):
+            data = R._unit(shape, work, dev, backend, g,
+                           then=lambda xp, u: xp.astype(u < pa, nd))
+        else:
+            data = xp.astype(R._unit(shape, work, dev, backend, g) < pa, nd)
     return _wrap(data, dev, self._dtype)
 
 
@@ -536,16 +547,22 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
 def _normal_values(shape, dt, dev, backend, generator, mean: float, std: float):
     """``z * std + mean`` (z standard normal), one rounding per step, as an array of ``dt``."""
     g = _gen(generator, dev)
-    with _quiet(backend):
-        z = _float_sample("normal", shape, dt, dev, backend, g)
+    s, m = _host_round(std, dt), _host_round(mean, dt)
+
+    def scale(xp, z):
         if std != 1.0:
-            z = z * _host_round(std, dt)
-        if mean != 0.0:
-            z = z + _host_round(mean, dt)
-        return R._cast(backend, z, dt)
+            z = z * s
+        return z + m if mean != 0.0 else z
+
+    with _quiet(backend):
+        return _float_sample("normal", shape, dt, dev, backend, g, scale)
 
 
 # -- in-place samplers (OVERWRITE_METHODS: each computes the new value) -------------------
+
+
+def _cast_to(self: Tensor, data):
+    return R._cast(self._device._impl[1], data, self._dtype)
 
 
 def _new(self: Tensor, data) -> Tensor:
@@ -579,11 +596,14 @@ def _uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None) -> Tensor:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={_fmt(from_)} > to={_fmt(to)}")
     dev, backend, xp, g = _env(self, generator)
+    span, lo = _host_round(to - from_, self._dtype), _host_round(from_, self._dtype)
+
+    def scale(xp, u):
+        return u * span + lo if (from_, to) != (0.0, 1.0) else u
+
     with _quiet(backend):
-        u = _float_sample("uniform", tuple(self.shape), self._dtype, dev, backend, g)
-        if (from_, to) != (0.0, 1.0):
-            u = u * _host_round(to - from_, self._dtype) + _host_round(from_, self._dtype)
-        return _new(self, u)
+        return _new(self, _float_sample("uniform", tuple(self.shape), self._dtype, dev, backend,
+                                        g, scale))
 
 
 def _normal_(self: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
@@ -609,10 +629,17 @@ def _exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
     dev, backend, xp, g = _env(self, generator)
+    # times 1/lambda, as PyTorch; never a division by a constant, which XLA turns into a
+    # multiplication by its own rounded reciprocal (Note [Bit-identical floats])
+    inv = _host_round(1.0 / lambd, self._dtype)
+
+    def exponential(xp, u):
+        e = -R._log(xp, u)  # u uniform on (0, 1): E > 0, as PyTorch guarantees
+        return _cast_to(self, e * inv if lambd != 1.0 else e)
+
     with _quiet(backend):
-        # E = -log(u), u uniform on (0, 1): E > 0, as PyTorch guarantees.
-        e = -R._log(xp, R._unit(tuple(self.shape), self._dtype, dev, backend, g, open_=True))
-        return _new(self, e / _host_round(lambd, self._dtype) if lambd != 1.0 else e)
+        return _new(self, R._unit(tuple(self.shape), self._dtype, dev, backend, g, open_=True,
+                                  then=exponential))
 
 
 def _cauchy_(self: Tensor, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
@@ -621,16 +648,19 @@ def _cauchy_(self: Tensor, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_fmt(sigma)}")
     dev, backend, xp, g = _env(self, generator)
-    with _quiet(backend):
+    sg, md = _host_round(sigma, self._dtype), _host_round(median, self._dtype)
+
+    def cauchy(xp, u):
         # tan(pi (u - 1/2)) = -cos(pi u) / sin(pi u), u on (0, 1): finite everywhere.
-        u = R._unit(tuple(self.shape), self._dtype, dev, backend, g, open_=True)
         s, c = R._sincos_turns(xp, u * 0.5)
         x = -c / s
         if sigma != 1.0:
-            x = x * _host_round(sigma, self._dtype)
-        if median != 0.0:
-            x = x + _host_round(median, self._dtype)
-        return _new(self, x)
+            x = x * sg
+        return _cast_to(self, x + md if median != 0.0 else x)
+
+    with _quiet(backend):
+        return _new(self, R._unit(tuple(self.shape), self._dtype, dev, backend, g, open_=True,
+                                  then=cauchy))
 
 
 def _log_normal_(self: Tensor, mean=1.0, std=2.0, *, generator=None) -> Tensor:
@@ -639,10 +669,14 @@ def _log_normal_(self: Tensor, mean=1.0, std=2.0, *, generator=None) -> Tensor:
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_fmt(std)}")
     dev, backend, xp, g = _env(self, generator)
+    s, m = _host_round(std, self._dtype), _host_round(mean, self._dtype)
+
+    def log_normal(xp, z):
+        return _cast_to(self, R._exp(xp, z * s + m))
+
     with _quiet(backend):
-        z = R._std_normal(tuple(self.shape), self._dtype, dev, backend, g)
-        z = z * _host_round(std, self._dtype) + _host_round(mean, self._dtype)
-        return _new(self, R._exp(xp, z))
+        return _new(self, R._std_normal(tuple(self.shape), self._dtype, dev, backend, g,
+                                        then=log_normal))
 
 
 def _work_dtype(self: Tensor):
@@ -660,13 +694,18 @@ def _geometric_(self: Tensor, p, *, generator=None) -> Tensor:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_fmt(p)}")
     dev, backend, xp, g = _env(self, generator)
     work = _work_dtype(self)
-    with _quiet(backend):
+    inv = _host_round(1.0 / math.log1p(-p), work)
+
+    def geometric(xp, u):
         # The number of trials to the first success: ceil(log(u) / log(1 - p)).
-        u = R._unit(tuple(self.shape), work, dev, backend, g, open_=True)
-        k = xp.ceil(R._log(xp, u) / _host_round(math.log1p(-p), work))
+        k = xp.ceil(R._log(xp, u) * inv)
         if self._dtype.kind in "biu":
             k = xp.clip(k, 1.0, float(_int_limits(self._dtype)[1]))
-        return _new(self, k)
+        return _cast_to(self, k)
+
+    with _quiet(backend):
+        return _new(self, R._unit(tuple(self.shape), work, dev, backend, g, open_=True,
+                                  then=geometric))
 
 
 def _random_(self: Tensor, *args, generator=None, **kwargs) -> Tensor:
