@@ -72,6 +72,8 @@ def test_cli_runs_and_writes_the_report(cli_runs, device):
     for name, op in polytorch.ops._registry.REGISTRY.items():
         assert f"ops/{name}/float32/forward" in ids
         assert (f"ops/{name}/float64/grad" in ids) == op.differentiable
+        assert (f"ops/{name}/float64/gradgrad" in ids) == (
+            op.differentiable and SPECS[name].gradgrad)
     summary = report["summary"]
     assert sum(summary["ops"][s] for s in conformance.STATUSES) == len(results)
     assert summary["ops"]["unsupported"] == 0  # both devices have every tested dtype
@@ -87,12 +89,12 @@ def test_cli_default_report_dir_list_and_select(tmp_path, capsys, monkeypatch):
     report = json.loads((tmp_path / "conformance-report" / "cpu" / "report.json").read_text())
     assert {r["id"] for r in report["results"]} == {
         "ops/exp/float32/forward", "ops/exp/float64/forward", "ops/exp/int64/forward",
-        "ops/exp/bool/forward", "ops/exp/float64/grad"}
+        "ops/exp/bool/forward", "ops/exp/float64/grad", "ops/exp/float64/gradgrad"}
     capsys.readouterr()
     assert conformance.main(["cpu", "--list", "-k", "/relu/"]) == 0
     assert capsys.readouterr().out.split() == [
         "ops/relu/float32/forward", "ops/relu/float64/forward", "ops/relu/int64/forward",
-        "ops/relu/float64/grad"]
+        "ops/relu/float64/grad", "ops/relu/float64/gradgrad"]
     assert conformance.main(["nosuchdevice"]) == 2
     assert "cannot test 'nosuchdevice'" in capsys.readouterr().err
 
@@ -106,7 +108,7 @@ def test_pytest_entry_point_maps_statuses(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "5 passed, 4 skipped" in proc.stdout, proc.stdout
+    assert "5 passed, 6 skipped" in proc.stdout, proc.stdout
 
 
 def test_strict_device_without_float64_reports_unsupported():
@@ -114,8 +116,9 @@ def test_strict_device_without_float64_reports_unsupported():
     report = conformance.run("strict:3", select="ops/mul/")
     status = {r.id: r.status for r in report.results}
     assert status["ops/mul/float64/forward"] == status["ops/mul/float64/grad"] == "unsupported"
+    assert status["ops/mul/float64/gradgrad"] == "unsupported"
     assert status["ops/mul/float32/forward"] == "pass"
-    assert report.ok and report.summary()["ops"]["unsupported"] == 2
+    assert report.ok and report.summary()["ops"]["unsupported"] == 3
 
 
 # -- the spec table -----------------------------------------------------------------------------
@@ -222,7 +225,7 @@ def test_a_broken_backend_fails_and_can_declare_it(broken_device, tmp_path, monk
     failed = {r.id for r in report.results if r.status == "fail"}
     assert failed == {"ops/tanh/float32/forward", "ops/tanh/float64/forward",
                       "ops/tanh/int64/forward", "ops/tanh/bool/forward",
-                      "ops/tanh/float64/grad"}
+                      "ops/tanh/float64/grad", "ops/tanh/float64/gradgrad"}
     forward = next(r for r in report.results if r.id == "ops/tanh/float64/forward")
     assert forward.max_abs > 1e-3 and "values differ" in forward.message
 
@@ -233,7 +236,7 @@ def test_a_broken_backend_fails_and_can_declare_it(broken_device, tmp_path, monk
     assert conformance.main(args) == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert {r["status"] for r in report["results"]} == {"declared"}
-    assert report["summary"]["ops"]["declared"] == 5
+    assert report["summary"]["ops"]["declared"] == 6
     assert "tanh is 1% off on purpose" in report["results"][0]["message"]
 
 
