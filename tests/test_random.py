@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import host, supported_dtypes
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import polytorch as pt
@@ -590,7 +590,7 @@ def test_half_precision_samples():
     assert np.array_equal(a, host(pt.rand(64, dtype=pt.float16, device="cpu@jax")))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None)
 @given(shape=st.lists(st.integers(0, 5), max_size=3), seed=st.integers(-2**63, 2**64 - 1),
        dt=st.sampled_from(["float32", "float64"]))
 def test_reproducible_any_shape_and_seed(shape, seed, dt):
