@@ -106,7 +106,9 @@ def _reduction(ufunc, general):
     def fn(x, /, *, axis=None, dtype=None, keepdims=False, **kwargs):
         if dtype is None and not kwargs and x.dtype.kind in "fc":
             return reduce(x, axis=axis, keepdims=keepdims)
-        return general(x, axis=axis, dtype=dtype, keepdims=keepdims, **kwargs)
+        if dtype is not None:  # xp.max and xp.min take no dtype
+            kwargs["dtype"] = dtype
+        return general(x, axis=axis, keepdims=keepdims, **kwargs)
 
     return fn
 
