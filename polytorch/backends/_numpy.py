@@ -77,8 +77,8 @@ class NumpyBackend(NumpyLikeBackend):
             setattr(xp, name, getattr(np, name))
         xp.sum = _reduction(np.add, compat.sum)
         xp.prod = _reduction(np.multiply, compat.prod)
-        xp.max = _reduction(np.maximum, compat.max)
-        xp.min = _reduction(np.minimum, compat.min)
+        xp.max = _extremum(np.maximum, compat.max)
+        xp.min = _extremum(np.minimum, compat.min)
         return xp
 
     def asarray(self, obj, dtype, native_device):
@@ -109,6 +109,18 @@ def _reduction(ufunc, general):
         if dtype is not None:  # xp.max and xp.min take no dtype
             kwargs["dtype"] = dtype
         return general(x, axis=axis, keepdims=keepdims, **kwargs)
+
+    return fn
+
+
+def _extremum(ufunc, general):
+    """``xp.max``/``xp.min`` (no ``dtype`` argument), fast for floating arrays as above."""
+    reduce = ufunc.reduce
+
+    def fn(x, /, *, axis=None, keepdims=False):
+        if x.dtype.kind in "fc":
+            return reduce(x, axis=axis, keepdims=keepdims)
+        return general(x, axis=axis, keepdims=keepdims)
 
     return fn
 
