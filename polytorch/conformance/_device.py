@@ -84,7 +84,9 @@ def specials(dtype: D.dtype) -> np.ndarray:
                          info.smallest_subnormal, -info.smallest_normal, np.pi, 1 / 3],
                         dtype.name)
     real = specials(D.float32 if dtype is D.complex64 else D.float64)
-    return (real + 1j * real[::-1]).astype(dtype.name)
+    out = np.empty(real.shape, dtype.name)
+    out.real, out.imag = real, real[::-1]
+    return out
 
 
 def _tensor(values: np.ndarray, dtype: D.dtype, device):
