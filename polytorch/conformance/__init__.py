@@ -9,7 +9,9 @@ Every case is checked on DEVICE and reported as pass, fail, declared (a failure
 the backend lists in its ``expected_failures`` attribute, test id or pattern
 -> reason) or unsupported (a dtype the device does not have). The run exits 1
 on any undeclared failure and writes ``report.json`` and ``report.md``.
-Layers are listed in ``LAYERS`` (Note [Conformance layers] in ``_core.py``).
+Layers (ops, device, dtypes, dlpack, rng) are listed in ``LAYERS`` (Note
+[Conformance layers] in ``_core.py``); ``--layer NAME`` runs one. The guide for
+backend authors is docs/backends.md.
 
 Example:
     >>> from polytorch import conformance

@@ -1,8 +1,10 @@
 """Targets, cases, results, the layer table and the runner of the conformance suite.
 
 Note [Conformance layers]
-The suite is a list of layers (``LAYERS``): ops, and later nn.functional, device
-semantics, RNG, DLPack, checkpoints, a golden training run. A layer is a module
+The suite is a list of layers (``LAYERS``): ops, device semantics (``_device``),
+dtype capabilities (``_dtypes``), DLPack exchange (``_dlpack``) and RNG streams
+(``_rng``); nn.functional, checkpoints and a golden training run are to come
+(docs/backends.md describes each for backend authors). A layer is a module
 with a function ``cases(target) -> Iterable[Case]``; a ``Case`` is a test id
 (``LAYER/...``, e.g. ``ops/add/float32/forward``) and a zero-argument callable
 returning an ``Outcome``. Collecting cases runs nothing, so ``--list``, ``-k`` and
