@@ -224,7 +224,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         return true_divide(input, other)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(
+        raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"'{rounding_mode}'"
         )
@@ -939,6 +939,25 @@ def erfinv(xp, y):
     return _erfinv(xp, y)
 
 
+def _jitted(reference):
+    """A JAX kernel: ``reference`` over ``jax.numpy`` compiled once per shape and dtype
+    (eagerly, its forty-odd small ops would each dispatch, and compile, on their own)."""
+    compiled = []
+
+    def kernel(xp, x):
+        if not compiled:
+            import jax
+
+            compiled.append(jax.jit(lambda v: reference(xp, v)))
+        return compiled[0](x)
+
+    return kernel
+
+
+for _op, _reference in ((erf, _erf), (erfc, _erfc), (erfinv, _erfinv)):
+    _op.register_kernel("jax")(_jitted(_reference))
+
+
 @erfinv.defvjp
 def _(ctx, grad):
     out = ctx.result
@@ -1342,19 +1361,23 @@ def equal(input, other) -> bool:
 # -- logic and bits (not differentiable) ------------------------------------------------
 
 
+def _truth(xp, v):
+    return xp.astype(v, xp.bool) if hasattr(v, "dtype") else bool(v)
+
+
 @defop(promote="compare")
 def logical_and(xp, a, b):
-    return xp.logical_and(xp.astype(a, xp.bool), xp.astype(b, xp.bool))
+    return xp.logical_and(_truth(xp, a), _truth(xp, b))
 
 
 @defop(promote="compare")
 def logical_or(xp, a, b):
-    return xp.logical_or(xp.astype(a, xp.bool), xp.astype(b, xp.bool))
+    return xp.logical_or(_truth(xp, a), _truth(xp, b))
 
 
 @defop(promote="compare")
 def logical_xor(xp, a, b):
-    return xp.logical_xor(xp.astype(a, xp.bool), xp.astype(b, xp.bool))
+    return xp.logical_xor(_truth(xp, a), _truth(xp, b))
 
 
 @defop(promote="compare")
@@ -1562,6 +1585,13 @@ def _rev(fn):
     return method
 
 
+def _invert(self):
+    if self._dtype.kind not in "biu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
+
+
 # Tensor.where(condition, other) is bound in _tensor_methods, with another signature.
 TENSOR_METHODS.update({name: globals()[name] for name in __all__ if name != "where"})
 TENSOR_METHODS.update({
@@ -1573,7 +1603,7 @@ TENSOR_METHODS.update({
     "__and__": bitwise_and, "__rand__": _rev(bitwise_and),
     "__or__": bitwise_or, "__ror__": _rev(bitwise_or),
     "__xor__": bitwise_xor, "__rxor__": _rev(bitwise_xor),
-    "__invert__": bitwise_not,
+    "__invert__": _invert,
     "__lshift__": bitwise_left_shift, "__rlshift__": _rev(bitwise_left_shift),
     "__rshift__": bitwise_right_shift, "__rrshift__": _rev(bitwise_right_shift),
 })
