@@ -566,3 +566,9 @@ def test_matmul_random_batches(device, ba, bb, vec_a, vec_b):
     sb = [3] if vec_b else bb + [3, 2]
     rng = np.random.RandomState(len(ba) + 3 * len(bb))
     _compare(lambda x, y: x @ y, [rng.randn(*sa), rng.randn(*sb)], device)
+
+
+def test_linalg_diagonal(device):
+    x = np.random.RandomState(8).randn(2, 3, 4)
+    for kw in [dict(), dict(offset=1), dict(offset=-1, dim1=0, dim2=2)]:
+        _compare(lambda a, kw=kw: _lib(a).linalg.diagonal(a, **kw), [x], device)
