@@ -7,7 +7,6 @@ derivatives and error classes are compared on every device.
 
 from __future__ import annotations
 
-import gc
 import weakref
 
 import numpy as np
@@ -297,11 +296,9 @@ def test_saved_intermediate_is_released_after_backward(device):
     ref = weakref.ref(h)
     out = make_scaled_mul(pt).apply(h, h, 1.0).sum()
     del h
-    gc.collect()
     assert ref() is not None
     out.backward()
-    gc.collect()
-    assert ref() is None
+    assert ref() is None  # no reference cycle: freed at once, without gc
 
 
 def test_hooks_on_function_outputs_and_nodes(device):
@@ -430,7 +427,7 @@ def test_no_grad_apply_records_nothing(device):
 
 def test_function_chain_is_iterative(device):
     """A long chain of custom Function nodes backpropagates without recursion."""
-    n = 3000 if device == "cpu" else 300
+    n = 1000 if device == "cpu" else 200
     x = ours(np.array([1.0, 2.0]), device, True)
     y = x
     F = make_scaled_mul(pt)

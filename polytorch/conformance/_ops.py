@@ -1,13 +1,16 @@
 """The ops layer: every op spec, forward against NumPy float64 and gradients by gradcheck.
 
-Test ids: ``ops/OP/DTYPE/forward`` for each dtype of the spec, and
-``ops/OP/float64/grad`` for differentiable ops; ``ops/OP/spec`` when the op
-registry and the specs disagree (an op without a spec fails here).
+Test ids: ``ops/OP/DTYPE/forward`` for each dtype of the spec,
+``ops/OP/float64/grad`` (gradcheck) for differentiable ops and
+``ops/OP/float64/gradgrad`` (gradgradcheck, fast mode) for those whose spec has
+``gradgrad``; ``ops/OP/spec`` when the op registry and the specs disagree (an op
+without a spec fails here).
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 import zlib
 from collections.abc import Iterator
 from functools import partial
@@ -18,7 +21,7 @@ import polytorch
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..testing import gradcheck
+from ..autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..testing._asserts import to_host
 from ..testing._specs import SPECS, NonContig, OpSpec, Sample, check_registry, describe
 from ._core import FAIL, PASS, UNSUPPORTED, Case, Outcome, Target
@@ -35,6 +38,9 @@ def cases(target: Target) -> Iterator[Case]:
             yield Case(f"ops/{spec.name}/{dt.name}/forward", partial(forward, spec, dt, target))
         if spec.differentiable:
             yield Case(f"ops/{spec.name}/float64/grad", partial(grad, spec, target))
+            if spec.gradgrad:
+                yield Case(f"ops/{spec.name}/float64/gradgrad",
+                           partial(grad, spec, target, second=True))
 
 
 def _rng(*key: str) -> np.random.RandomState:
@@ -181,8 +187,13 @@ def _compare(got: np.ndarray, want: np.ndarray, rtol: float, atol: float):
 _GRAD_DIFF = re.compile(r"max abs difference (\S+)")
 
 
-def grad(spec: OpSpec, target: Target) -> Outcome:
-    """gradcheck every differentiable float64 sample of ``spec`` (finite differences)."""
+def grad(spec: OpSpec, target: Target, second: bool = False) -> Outcome:
+    """gradcheck (``second``: gradgradcheck) every differentiable float64 sample of ``spec``.
+
+    First derivatives are checked in slow mode (whole Jacobians); second ones in
+    fast mode (``v^T J u`` for random ``u``, ``v``), which needs two evaluations
+    per input instead of two per input element.
+    """
     if not target.has(D.float64):
         return Outcome(UNSUPPORTED, f"{target.device} does not support float64")
     call = spec.grad_call or spec.call
@@ -200,11 +211,16 @@ def grad(spec: OpSpec, target: Target) -> Outcome:
         ran += 1
         fn = partial(_rebuild, call, placed, sample.kwargs)
         try:
-            if fn(*leaves).numel():
-                gradcheck(fn, leaves, **spec.gradcheck_kwargs)
-            else:
+            if not fn(*leaves).numel():
                 _check_empty_grad(fn, leaves)
-        except AssertionError as exc:
+            elif second:
+                with warnings.catch_warnings():
+                    # A cast's output gradient is float32: expected, and exact (dyadic).
+                    warnings.filterwarnings("ignore", "Input #", UserWarning)
+                    gradgradcheck(fn, leaves, fast_mode=True, **spec.gradcheck_kwargs)
+            else:
+                gradcheck(fn, leaves, **spec.gradcheck_kwargs)
+        except (GradcheckError, AssertionError) as exc:
             m = _GRAD_DIFF.search(str(exc))
             if m:
                 worst = max(worst or 0.0, float(m.group(1)))
