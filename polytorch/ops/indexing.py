@@ -219,6 +219,11 @@ def _index_forward(xp, x, *idx, dims):
     y, _, rest = _rows_layout(xp, x, dims)
     lin = _linear(xp, idx, [x.shape[d] for d in dims])
     bshape = tuple(lin.shape)
+    if not _prod(bshape + rest):  # nothing read: the indices are not checked (PyTorch)
+        rp = _result_perm(len(bshape), dims, len(rest))
+        layout = bshape + rest
+        shape = layout if rp is None else tuple(layout[i] for i in rp)
+        return xp.zeros(shape, dtype=x.dtype, device=x.device)
     out = xp.take(y, xp.reshape(lin, (-1,)), axis=0)
     out = xp.reshape(out, bshape + rest)
     rp = _result_perm(len(bshape), dims, len(rest))
@@ -598,8 +603,11 @@ def _prepare(input: Tensor, key):
                 "shape mismatch: indexing tensors could not be broadcast together with shapes "
                 + ", ".join(str(list(s)) for s in shapes)
             ) from None
-    for i, (d, t) in enumerate(zip(dims, idx)):
-        _check_bounds(t, base._data.shape[d], i)
+    # As PyTorch's kernels, check the indices of the elements actually read:
+    # none when the result is empty.
+    if idx and _prod(_index_shape(base._data.shape, dims, idx)):
+        for i, (d, t) in enumerate(zip(dims, idx)):
+            _check_bounds(t, base._data.shape[d], i)
     return base, dims, idx, basic
 
 
@@ -730,8 +738,10 @@ def _check_gather_shapes(input, dim, index, fn, src=None):
                     f"to be no larger than src {list(src.shape)}"
                 )
     size = xshape[dim]
-    _check_bounds(index, size, dim, lambda v: (
-        f"index {v} is out of bounds for dimension {dim} with size {size}"), negative=False)
+    try:
+        _check_bounds(index, size, dim, negative=False)
+    except IndexError as e:  # PyTorch's gather and scatter raise a RuntimeError
+        raise RuntimeError(str(e)) from None
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
@@ -827,9 +837,15 @@ def _index_write(input, dim, index, source, fn, accumulate, alpha=1):
     d = _wrap_dim(dim, input.ndim, fn)
     x = reshape(input, (1,)) if input.ndim == 0 else input
     size = x._data.shape[d]
-    _check_bounds(index, size, d, lambda v: f"{fn}(): index {v} is out of bounds for dimension "
-                  f"{d} with size {size}" if fn != "index_add" else "index out of range in self",
-                  negative=False)
+    prefix = "index_copy_(): " if fn == "index_copy" else ""
+    message = f"{prefix}index {{}} is out of bounds for dimension {d} with size {size}"
+    if fn == "index_add":  # PyTorch raises a RuntimeError here, an IndexError elsewhere
+        try:
+            _check_bounds(index, size, d, message.format, negative=False)
+        except IndexError as e:
+            raise RuntimeError(str(e)) from None
+    else:
+        _check_bounds(index, size, d, message.format, negative=False)
     if isinstance(source, Tensor):
         if source._dtype is not input._dtype:
             raise RuntimeError(
@@ -1083,7 +1099,7 @@ TENSOR_METHODS.update({
 })
 INPLACE_METHODS.update({
     "scatter_": (scatter, "self"),
-    "scatter_add_": (scatter_add, None),
+    "scatter_add_": (scatter_add, "self"),
     "scatter_reduce_": (scatter_reduce, "self"),
     "index_add_": (index_add, None),
     "index_copy_": (index_copy, None),
