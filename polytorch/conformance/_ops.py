@@ -201,7 +201,8 @@ def grad(spec: OpSpec, target: Target, second: bool = False) -> Outcome:
     ran = 0
     worst: float | None = None
     for sample in spec.samples(_rng(spec.name, "grad"), D.float64):
-        if not sample.grad or not _dtypes_needed(spec, sample) <= target.dtypes:
+        if not sample.grad or second and not sample.gradgrad or \
+                not _dtypes_needed(spec, sample) <= target.dtypes:
             continue
         placed = [_place(a, target.device, requires_grad=_is_float_array(a))
                   for a in sample.args]
