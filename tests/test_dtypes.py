@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -309,3 +310,23 @@ def test_integer_division_by_zero_like_torch(device):
     got, want = pa / pz, ta / tz
     assert _name(got.dtype) == _name(want.dtype)
     np.testing.assert_array_equal(_host(got), _torch_host(want))
+
+
+@pytest.mark.parametrize("target", ["float32", "float64", "int64", "bool"])
+def test_complex_to_real_cast_like_torch(device, target):
+    """PyTorch keeps the real part (warning that the imaginary part is lost); bool is != 0."""
+    if target not in _supported(device) or "complex64" not in _supported(device):
+        pytest.skip(f"{device} lacks {target} or complex64")
+    values = [1.5 + 2j, 0j, -2.5 + 0j, 3j]
+    ours = polytorch.tensor(values, dtype=polytorch.complex64, device=device)
+    theirs = torch.tensor(values, dtype=torch.complex64)
+    if target == "bool":
+        got, want = ours.to(PT[target]), theirs.to(TO[target])
+    else:
+        with pytest.warns(UserWarning, match="discards the imaginary part"):
+            got = ours.to(PT[target])
+        with warnings.catch_warnings():  # PyTorch warns once per process
+            warnings.simplefilter("ignore", UserWarning)
+            want = theirs.to(TO[target])
+    assert got.dtype is PT[target]
+    np.testing.assert_array_equal(_host(got), want.numpy())

@@ -22,6 +22,20 @@ def _cast_forward(xp, x, *, dtype):
     return xp.astype(x, dtype)
 
 
+def _complex_to_real(xp, x, dtype: D.dtype):
+    """PyTorch's complex -> real cast: nonzero-ness for bool, else the real part, with a warning.
+
+    (The array API refuses ``astype`` from complex to real.)
+    """
+    if dtype is D.bool:
+        return xp.not_equal(x, 0)
+    import warnings
+
+    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                  stacklevel=4)
+    return xp.real(x)
+
+
 cast_op = Op("cast", _cast_forward, promote=None, family="transfer")
 REGISTRY["cast"] = cast_op
 
@@ -35,7 +49,10 @@ def cast(x: Tensor, dtype: D.dtype) -> Tensor:
     """``x`` converted to ``dtype`` (the gradient flows back, cast to ``x``'s dtype)."""
     _check_dtype_supported(dtype, x._device)
     backend = x._device._impl[1]
-    out = _wrap(backend.xp.astype(x._data, backend.native_dtype(dtype)), x._device, dtype)
+    data = x._data
+    if x._dtype.kind == "c" and dtype.kind != "c":
+        data = _complex_to_real(backend.xp, data, dtype)
+    out = _wrap(backend.xp.astype(data, backend.native_dtype(dtype)), x._device, dtype)
     if _grad_mode.state.enabled and x._requires_grad and dtype.kind in "fc":
         _record(cast_op, {}, (x,), (out,))
     return out
