@@ -499,21 +499,21 @@ def _cum_extreme(xp, x, *, dim, largest):
 
     Combining an earlier best ``a`` with a later candidate ``b`` keeps ``a`` only
     when it is strictly better, so ties go to the later index; NaN beats every
-    number and the first NaN stays (PyTorch's cummax/cummin). That is the max of
-    a total order, so the scan may combine in any grouping.
+    number and ties with NaN, so the latest NaN is chosen (PyTorch's cummax/cummin).
+    That is the max of a total order, so the scan may combine in any grouping.
     """
     n = x.shape[dim]
     idx = xp.cumulative_sum(xp.ones_like(x, dtype=xp.int64), axis=dim) - 1
     floating = xp.isdtype(x.dtype, "real floating")
     shift = 1
     while shift < n:
-        head = (slice(None),) * dim + (slice(0, shift),)
-        prev = (slice(None),) * dim + (slice(0, n - shift),)
-        cur = (slice(None),) * dim + (slice(shift, n),)
+        head = (slice(None),) * dim + (slice(0, shift), ...)
+        prev = (slice(None),) * dim + (slice(0, n - shift), ...)
+        cur = (slice(None),) * dim + (slice(shift, n), ...)
         a, b = x[prev], x[cur]
-        better = a > b if largest else a < b
+        better = a > b if largest else a < b  # false when either is NaN
         if floating:
-            better = xp.logical_or(xp.isnan(a), xp.logical_and(better, ~xp.isnan(b)))
+            better = xp.logical_or(better, xp.logical_and(xp.isnan(a), ~xp.isnan(b)))
         x = xp.concat([x[head], xp.where(better, a, b)], axis=dim)
         idx = xp.concat([idx[head], xp.where(better, idx[prev], idx[cur])], axis=dim)
         shift *= 2
@@ -574,11 +574,11 @@ def _name(d):
     return _TYPE_NAMES[d]
 
 
-def _check_nonempty(input, dims, fn):
+def _check_nonempty(input, dims, fn, error=IndexError):
     shape = input._data.shape
     sizes = shape if dims is None else [shape[d] for d in dims]
     if builtins.any(s == 0 for s in sizes):
-        raise IndexError(
+        raise error(
             f"{fn}(): Expected reduction dim to be specified for input.numel() == 0. "
             f"Specify the reduction dim with the 'dim' argument."
             if dims is None else
@@ -735,7 +735,7 @@ def _extreme(input, dim, keepdim, other, largest):
     whole, by_dim, returns = ((amax_op, max_dim_op, MaxReturn) if largest else
                               (amin_op, min_dim_op, MinReturn))
     if dim is None:
-        _check_nonempty(input, None, fn)
+        _check_nonempty(input, None, fn, RuntimeError)  # PyTorch's class for max() here
         return whole(input, dim=None, keepdim=False)
     d = _wrap_dim(dim, input.ndim, fn)
     if input.ndim == 0:
@@ -802,6 +802,8 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
 
 
 def _arg_extreme(input, dim, keepdim, op, fn):
+    if input._dtype is D.bool:
+        raise RuntimeError(f"{fn}(): does not support bool input")
     if dim is None:
         _check_nonempty(input, None, fn)
         if input.ndim == 0:
@@ -985,7 +987,8 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
         >>> polytorch.count_nonzero(polytorch.tensor([[1, 0], [2, 3]]), dim=0)
         tensor([2, 1])
     """
-    return sum_op(ne(input, 0), dim=_dims(dim, input.ndim, "count_nonzero"), keepdim=False)
+    dims = _dims(dim, input.ndim, "count_nonzero")
+    return sum_op(ne(input, 0).to(D.int64), dim=dims, keepdim=False)
 
 
 # -- public functions: cumulative -----------------------------------------------------------------

@@ -15,7 +15,7 @@ from .._creation import ones_like
 from .._tensor import Tensor, _wrap_dim
 from ..autograd import no_grad
 from ._registry import defop
-from .elementwise import eq, logical_or, ne, where
+from .elementwise import eq, logical_and, logical_or, ne, where
 from .reduction import (
     _bool_reduction,
     _return_type,
@@ -98,7 +98,8 @@ def _unique(xp, x, *, dim, consecutive):
     values = xp.take(ordered, starts, axis=0)
     group = xp.cumulative_sum(xp.astype(new, xp.int64)) - 1
     inverse = group if consecutive else xp.take(group, xp.argsort(order, stable=True))
-    ends = xp.concat([starts[1:], xp.asarray([n], dtype=starts.dtype, device=rows.device)])
+    ends = xp.concat([starts[1:], xp.asarray([n], dtype=starts.dtype, device=rows.device)]) \
+        if n else starts
     counts = xp.astype(ends - starts, xp.int64)
     if dim is None:
         return xp.reshape(values, (-1,)), xp.reshape(inverse, x.shape), counts
@@ -191,6 +192,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         >>> polytorch.tensor([1., 4., 2., 3.]).topk(2).indices
         tensor([1, 3])
     """
+    if input._dtype is D.bool:
+        raise RuntimeError("topk does not support bool dtypes")
     d = _wrap_dim(dim, input.ndim, "topk")
     size = input._data.shape[d] if input.ndim else 1
     if not isinstance(k, int) or k < 0 or k > size:
@@ -212,6 +215,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
         values=tensor(2.),
         indices=tensor(0))
     """
+    _no_bool(input, "kthvalue")
     d = _wrap_dim(dim, input.ndim, "kthvalue")
     size = input._data.shape[d] if input.ndim else 1
     if not isinstance(k, int) or k < 1 or k > size:
@@ -228,14 +232,27 @@ def _check_dim_nonempty(input, d, fn):
         raise IndexError(f"{fn}(): Expected reduction dim {d} to have non-zero size.")
 
 
+def _no_bool(input, fn):
+    if input._dtype is D.bool:
+        raise RuntimeError(f'"{fn}" not implemented for \'Bool\'')
+
+
 def _median(input, dim, keepdim, ignore_nan, fn, returns):
+    _no_bool(input, fn)
     if dim is None:
         flat = input.reshape(-1)
         if flat.numel() == 0:
             from .._creation import full
 
             return full((), float("nan"), dtype=input._dtype, device=input.device)
-        return _median(flat, 0, False, ignore_nan, fn, returns)[0]
+        with no_grad():
+            value = _median(flat, 0, False, ignore_nan, fn, returns)[0]
+        # The gradient is shared evenly between the elements equal to the median
+        # (NaN ones when it is NaN), as PyTorch's evenly_distribute_backward.
+        chosen = logical_or(eq(flat, value), logical_and(ne(flat, flat), ne(value, value)))
+        picked = where(chosen, flat, 0.0).to(flat._dtype)
+        return sum_op(picked, dim=None, keepdim=False) / sum_op(
+            chosen.to(D.int64), dim=None, keepdim=False)
     d = _wrap_dim(dim, input.ndim, fn)
     if input.ndim == 0:
         return returns(*_sorted(input, d, False, fn))
