@@ -209,6 +209,8 @@ def test_degrees_of_freedom_warning(device):
     with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
         out = x.var(correction=2)
     assert math.isinf(out.item())
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        x[:0].std()  # as PyTorch, whose reduction factor is 0 / 0 there
 
 
 def test_std_gradient_at_zero_deviation_and_double_backward(device):

@@ -852,7 +852,7 @@ def _moment_args(input, dim, unbiased, keepdim, correction, fn):
         raise NotImplementedError(f"{fn}() of complex tensors is not supported yet")
     dims = _dims(dim, input.ndim, fn)
     n = _count(input._data.shape, dims)
-    if n - correction <= 0:
+    if n - correction <= 0 or input.numel() == 0:  # PyTorch divides numels: 0 / 0 warns
         warnings.warn(
             f"{fn}(): degrees of freedom is <= 0. Correction should be strictly less than the "
             f"reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3
