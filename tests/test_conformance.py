@@ -164,6 +164,10 @@ TORCH_CALLS = {
     "cast": lambda x, dtype: x.to(getattr(torch, dtype.name)),
     "to_device": lambda x: x.to("cpu"),
     "relu_backward": lambda g, r: torch.ops.aten.threshold_backward(g, r, 0),
+    "gather_along": lambda x, indices, dim: torch.gather(x, dim, indices),
+    "scatter_add_along": lambda src, indices, dim, size: torch.zeros(
+        src.shape[:dim] + (size,) + src.shape[dim + 1:], dtype=src.dtype
+    ).scatter_add(dim, indices, src),
 }
 
 
