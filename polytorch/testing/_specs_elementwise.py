@@ -29,6 +29,7 @@ from ._specs import (
     _binary,
     _draw,
     _layouts,
+    _logical_samples,
     _nonzero,
     _unary,
     boolean,
@@ -287,20 +288,6 @@ def _shift_samples(rng, dt):
     ]
 
 
-def _logical_xor_samples(rng, dt):
-    def x(*s):  # about a third zeros
-        v = _draw(rng, s, dt, -2, 2)
-        return np.asarray(np.where(rng.rand(*s) < 0.35, 0, v), dtype=dt.name)
-
-    return [
-        Sample((x(3, 4), x(3, 4))),
-        Sample((x(3, 1), x(1, 4))),
-        Sample((x(), x(2, 3))),
-        Sample((NonContig(x(3, 4)), x(3, 4))),
-        Sample((x(0, 3), x(3))),
-    ]
-
-
 # -- references -----------------------------------------------------------------------
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
@@ -468,7 +455,7 @@ SPECS: list = [
     # -- comparisons, logic and bits (not differentiable) -----------------------------------
     OpSpec("isclose", _method("isclose"), _quiet(_isclose_ref), _isclose_samples, ALL, boolean,
            differentiable=False),
-    OpSpec("logical_xor", _method("logical_xor"), np.logical_xor, _logical_xor_samples, ALL,
+    OpSpec("logical_xor", _method("logical_xor"), np.logical_xor, _logical_samples, ALL,
            boolean, differentiable=False),
     OpSpec("bitwise_and", operator.and_, _bitwise_ref(np.bitwise_and), _bitwise_samples,
            INTS, promoted, differentiable=False),

@@ -21,6 +21,7 @@ from ._specs import (
     Sample,
     _distinct,
     _draw,
+    _max_dim_samples,
     _nonzero,
     _np_reduce,
     _reduce_samples,
@@ -53,24 +54,11 @@ def _min_dim_ref(x, *, dim, keepdim=False):
     return np.min(x, axis=dim, keepdims=keepdim), np.argmin(x, axis=dim, keepdims=keepdim)
 
 
-def _dim_samples(rng, dt):
-    def x(*s):
-        return _distinct(rng, s, dt)
-
-    return [
-        Sample((x(3, 4),), {"dim": 1}),
-        Sample((x(3, 4),), {"dim": 0, "keepdim": True}),
-        Sample((x(2, 3, 4),), {"dim": -2}),
-        Sample((NonContig(x(3, 4)),), {"dim": 1}),
-        Sample((x(0, 3),), {"dim": 1}),
-    ]
-
-
 def _arg_samples(rng, dt):
     def x(*s):
         return _distinct(rng, s, dt)
 
-    return _dim_samples(rng, dt) + [
+    return _max_dim_samples(rng, dt) + [
         Sample((x(3, 4),), {}),
         Sample((x(3, 4),), {"keepdim": True}),
         Sample((_draw(rng, (3, 4), dt, -1, 1),), {"dim": 1}),  # ties: the first index
@@ -481,7 +469,7 @@ def _unique_dtypes(x, **kwargs):
 
 SPECS = [
     OpSpec("amin", _amin, _np_reduce(np.min), _reduce_samples(False), ALL, same),
-    OpSpec("min_dim", _min_dim, _min_dim_ref, _dim_samples, ALL,
+    OpSpec("min_dim", _min_dim, _min_dim_ref, _max_dim_samples, ALL,
            lambda x, **kw: (same(x), "int64"), grad_call=lambda x, **kw: _min_dim(x, **kw)[0]),
     OpSpec("argmax", _arg_call("argmax"), _arg_ref(np.argmax), _arg_samples, NUMERIC,
            lambda *a, **kw: "int64", differentiable=False),
