@@ -152,8 +152,11 @@ def _other_requires_grad(self, other=None, *args, **kwargs):
     return isinstance(other, Tensor) and other._requires_grad
 
 
-def _any_requires_grad(self, other=None, *args, **kwargs):
-    return self._requires_grad or _other_requires_grad(self, other)
+def _any_requires_grad(self, *args, **kwargs):
+    """Self or any tensor argument (``clamp_(min, max)``, ``lerp_(end, weight)``) needs a grad."""
+    return self._requires_grad or any(
+        isinstance(a, Tensor) and a._requires_grad for a in (*args, *kwargs.values())
+    )
 
 
 def _self_requires_grad(self, *args, **kwargs):

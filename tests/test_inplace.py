@@ -534,3 +534,26 @@ def test_inplace_on_0d_results_and_0d_views(device):
     v[0].add_(5)
     v[1].zero_()
     assert v.tolist() == [6.0, 0.0]
+
+
+@pytest.mark.parametrize("case", ["clamp_ max", "lerp_ weight"])
+def test_inplace_op_whose_later_tensor_argument_requires_grad(device, case):
+    """``h.clamp_(lo, hi)`` with only ``hi`` needing a gradient (and ``h.lerp_(end, w)`` with
+    only ``w``) reads the old ``h`` in backward: it must be kept, as PyTorch does."""
+    a = np.array([[-1.0, 0.2, 2.5], [0.7, -0.3, 1.9]], np.float32)
+    b = np.array([1.5, 0.1, 0.8], np.float32)
+    results = []
+    for lib, mk in ((pt, lambda v, g=False: pt.tensor(v, device=device, requires_grad=g)),
+                    (torch, lambda v, g=False: torch.tensor(v, requires_grad=g))):
+        x, w = mk(a), mk(b, True)
+        h = x * 1.0
+        if case == "clamp_ max":
+            h.clamp_(mk(b * 0 - 0.5), w)
+        else:
+            h.lerp_(mk(a * 0 + 1.0), w)
+        (h * h).sum().backward()
+        results.append((h.detach().cpu().numpy() if lib is pt else h.detach().numpy(),
+                        host(w.grad)))
+    (h1, g1), (h2, g2) = results
+    np.testing.assert_allclose(h1, h2, rtol=1e-6)
+    np.testing.assert_allclose(g1, g2, rtol=1e-5, atol=1e-6)
