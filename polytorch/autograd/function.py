@@ -270,15 +270,10 @@ def _record(cls, ctx, args, out, record: bool):
     if not record:
         return tuple(outs) if is_tuple else outs[0]
 
-    edges, meta = [], []
-    for a in args:
-        if isinstance(a, Tensor):
-            edges.append((a._grad_fn or a) if a._requires_grad else None)
-            meta.append((a._data.shape, a._dtype))
-        else:
-            edges.append(None)
-            meta.append(None)
-    node = Node(_function_op(cls), ctx, tuple(edges), tuple(meta), len(outs))
+    from ..ops._registry import graph_edges
+
+    edges, meta = graph_edges(args)
+    node = Node(_function_op(cls), ctx, edges, meta, len(outs))
     ctx._node = weakref.ref(node)
     out_meta = []
     for i, o in enumerate(outs):

@@ -308,8 +308,9 @@ def _explain(op, args, exc):
             out = tuple(merged)
 
 
-def _record(op, params, args, outputs):
-    """Attach a graph node to ``outputs``. Edges, metadata and saved values are per argument."""
+def graph_edges(args):
+    """Per argument: the edge a node takes to it (None, a leaf, or ``(node, output_nr)``)
+    and the (shape, dtype) the engine needs to fit its gradient."""
     edges = []
     meta = []
     for a in args:
@@ -319,7 +320,13 @@ def _record(op, params, args, outputs):
         else:
             edges.append(None)
             meta.append(None)
-    node = Node(op, params, tuple(edges), tuple(meta), len(outputs))
+    return tuple(edges), tuple(meta)
+
+
+def _record(op, params, args, outputs):
+    """Attach a graph node to ``outputs``. Edges, metadata and saved values are per argument."""
+    edges, meta = graph_edges(args)
+    node = Node(op, params, edges, meta, len(outputs))
     if op.save_any:
         ins = [None] * len(args)
         any_saved = False

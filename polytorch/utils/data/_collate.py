@@ -102,15 +102,7 @@ def collate(batch, *, collate_fn_map=None):
         fields = [collate(s, collate_fn_map=collate_fn_map) for s in transposed]
         if isinstance(elem, tuple):
             return fields  # PyTorch gives a list for tuple samples
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, f in enumerate(fields):
-                    clone[i] = f
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _same_sequence_type(elem, fields)
     raise TypeError(_ERR.format(elem_type))
 
 
@@ -151,14 +143,18 @@ def default_convert(data):
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        fields = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, f in enumerate(fields):
-                    clone[i] = f
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _same_sequence_type(data, [default_convert(d) for d in data])
     return data
+
+
+def _same_sequence_type(template, fields):
+    """``fields`` in a sequence of ``template``'s type where it can be built, else a list."""
+    try:
+        if isinstance(template, collections.abc.MutableSequence):
+            clone = copy.copy(template)
+            for i, f in enumerate(fields):
+                clone[i] = f
+            return clone
+        return type(template)(fields)
+    except TypeError:
+        return fields
