@@ -18,6 +18,7 @@ from . import (
     linalg,
     utils,
 )
+from . import nn, optim  # noqa: E402  (after the ops: nn binds Tensor methods too)
 from ._creation import (
     arange,
     as_tensor,
@@ -61,7 +62,9 @@ from ._tensor import Size, Tensor
 from .autograd._grad_mode import *
 from .ops.elementwise import *
 from .ops.indexing import *
+from .ops.conv import *
 from .ops.linalg import *
+from .ops.nn import *
 from .ops.random import *
 from .ops.reduction import *
 from .ops.shape import *

@@ -5,9 +5,11 @@ from __future__ import annotations
 from . import _tensor
 from ._tensor import Tensor, _bump, _check_fits, _check_inplace, _commit, _refresh_views
 from .autograd import is_grad_enabled
+from .ops import conv as CONV
 from .ops import elementwise as E
 from .ops import indexing as I
 from .ops import linalg as L
+from .ops import nn as NN
 from .ops import random as RNG
 from .ops import reduction as R
 from .ops import shape as S
@@ -304,7 +306,7 @@ T.__setitem__ = _setitem
 _SAVES_SELF = {None: None, "self": _self_requires_grad, "other": _other_requires_grad,
                "any": _any_requires_grad}
 
-for _family in (E, R, S, L, I, SO, RNG):
+for _family in (E, R, S, L, I, SO, RNG, NN, CONV):
     for _name, _fn in getattr(_family, "TENSOR_METHODS", {}).items():
         setattr(T, _name, _fn)
     for _name, (_fn, _saves) in getattr(_family, "INPLACE_METHODS", {}).items():

@@ -684,26 +684,39 @@ _SPECS = [
 ]
 
 # Each family keeps its records in its own module; they import the tools above.
+# ``SPECS`` are registered primitives (the ops layer); ``FUNCTIONAL`` are the public
+# ``polytorch.nn.functional`` functions, composites included, keyed by the function's
+# name (the nn.functional layer of the conformance suite).
 from . import (  # noqa: E402
+    _specs_attention,
+    _specs_conv,
     _specs_elementwise,
     _specs_linalg,
+    _specs_loss,
     _specs_nn,
     _specs_random,
     _specs_reduction,
     _specs_shape,
 )
 
-for _family in (_specs_elementwise, _specs_reduction, _specs_shape, _specs_linalg, _specs_random,
-                _specs_nn):
-    _SPECS.extend(_family.SPECS)
+_FAMILIES = (_specs_elementwise, _specs_reduction, _specs_shape, _specs_linalg, _specs_random,
+             _specs_nn, _specs_conv, _specs_attention, _specs_loss)
+for _family in _FAMILIES:
+    _SPECS.extend(getattr(_family, "SPECS", ()))
 
-SPECS: dict[str, OpSpec] = {}
-for _spec in _SPECS:
-    if _spec.name in SPECS:
-        raise ValueError(f"two specs for op {_spec.name!r}")
-    SPECS[_spec.name] = _spec
-del _spec
 
+def _by_name(records, what: str) -> dict[str, OpSpec]:
+    out: dict[str, OpSpec] = {}
+    for spec in records:
+        if spec.name in out:
+            raise ValueError(f"two {what} specs for {spec.name!r}")
+        out[spec.name] = spec
+    return out
+
+
+SPECS: dict[str, OpSpec] = _by_name(_SPECS, "op")
+FUNCTIONAL: dict[str, OpSpec] = _by_name(
+    [s for f in _FAMILIES for s in getattr(f, "FUNCTIONAL", ())], "nn.functional")
 
 def check_registry(registry: dict | None = None,
                    specs: dict[str, OpSpec] | None = None) -> dict[str, str]:

@@ -6,4 +6,5 @@ sample builders and dtype rules) and list this family's records in ``SPECS``.
 
 from __future__ import annotations
 
-SPECS: list = []
+SPECS: list = []  # OpSpec records of registered primitives
+FUNCTIONAL: list = []  # OpSpec records of nn.functional functions, named as in F

@@ -1,0 +1,5 @@
+"""Dropout modules."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

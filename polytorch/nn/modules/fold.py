@@ -1,0 +1,5 @@
+"""Fold and Unfold."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

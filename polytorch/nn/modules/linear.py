@@ -1,0 +1,5 @@
+"""Identity, Linear, Bilinear."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

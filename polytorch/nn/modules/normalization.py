@@ -1,0 +1,5 @@
+"""LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Pooling: max, average, adaptive."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

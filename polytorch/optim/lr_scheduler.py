@@ -1,0 +1,3 @@
+"""Learning-rate schedulers."""
+
+from __future__ import annotations
