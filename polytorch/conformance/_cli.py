@@ -1,4 +1,4 @@
-"""``python -m polytorch.conformance DEVICE [--report DIR] [--list] [-k SUBSTRING]``."""
+"""``python -m polytorch.conformance DEVICE [--report DIR] [--layer L] [--list] [-k SUBSTRING]``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from ._core import DECLARED, FAIL, LAYERS, collect, open_target, run_cases
+from ._core import DECLARED, FAIL, LAYERS, collect, layer_notes, open_target, run_cases
 from ._report import Report, safe_name
 
 
@@ -29,7 +29,9 @@ def run(device: str, *, select: str | None = None, layers: Sequence[str] | None 
 
     start = time.perf_counter()
     results = run_cases(cases, target, progress)
-    return Report(target, results, time.perf_counter() - start)
+    ran = {c.layer for c in cases}  # with -k, only the layers it selected
+    notes = {k: v for k, v in layer_notes(target, layers).items() if select is None or k in ran}
+    return Report(target, results, time.perf_counter() - start, notes)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\npolytorch conformance on {t.device} (backend {t.backend.name}): "
           f"{len(report.results)} tests in {report.seconds:.1f} s")
     print(report.table())
+    for layer, lines in report.notes.items():
+        for line in lines:
+            print(f"{layer}: {line}")
     directory = args.report or f"conformance-report/{safe_name(str(t.device))}"
     js, md = report.write(directory)
     print(f"\n{'PASSED' if report.ok else 'FAILED'}; report written to {js} and {md}")

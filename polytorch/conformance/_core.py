@@ -2,10 +2,13 @@
 
 Note [Conformance layers]
 The suite is a list of layers (``LAYERS``): ops, device semantics (``_device``),
-dtype capabilities (``_dtypes``), DLPack exchange (``_dlpack``) and RNG streams
-(``_rng``); nn.functional, checkpoints and a golden training run are to come
-(docs/backends.md describes each for backend authors). A layer is a module
-with a function ``cases(target) -> Iterable[Case]``; a ``Case`` is a test id
+dtype capabilities (``_dtypes``), DLPack exchange (``_dlpack``), RNG streams
+(``_rng``), nn.functional (``_functional``), checkpoints (``_checkpoint``) and a
+golden training run (``_training``); docs/backends.md describes each for
+backend authors. A layer is a module with a function
+``cases(target) -> Iterable[Case]`` and, optionally, ``notes(target) -> list[str]``
+(what its report section should say besides results, e.g. coverage); a
+``Case`` is a test id
 (``LAYER/...``, e.g. ``ops/add/float32/forward``) and a zero-argument callable
 returning an ``Outcome``. Collecting cases runs nothing, so ``--list``, ``-k`` and
 pytest's parametrisation see the same ids as the report. The runner, not the
@@ -38,6 +41,9 @@ LAYERS: dict[str, str] = {
     "dtypes": "polytorch.conformance._dtypes",
     "dlpack": "polytorch.conformance._dlpack",
     "rng": "polytorch.conformance._rng",
+    "functional": "polytorch.conformance._functional",
+    "checkpoint": "polytorch.conformance._checkpoint",
+    "training": "polytorch.conformance._training",
 }
 
 
@@ -140,17 +146,31 @@ class Result:
                 "seconds": round(self.seconds, 4)}
 
 
-def collect(target: Target, *, layers: Sequence[str] | None = None,
-            select: str | None = None) -> list[Case]:
-    """The cases of ``layers`` (default: all) whose id contains ``select``."""
-    names = list(LAYERS) if layers is None else list(layers)
+def _layer_modules(layers: Sequence[str] | None) -> dict[str, Any]:
+    names = list(LAYERS) if layers is None else list(dict.fromkeys(layers))
     unknown = [n for n in names if n not in LAYERS]
     if unknown:
         raise ValueError(f"unknown conformance layer(s) {unknown}; layers: {list(LAYERS)}")
+    return {name: importlib.import_module(LAYERS[name]) for name in names}
+
+
+def collect(target: Target, *, layers: Sequence[str] | None = None,
+            select: str | None = None) -> list[Case]:
+    """The cases of ``layers`` (default: all) whose id contains ``select``."""
     cases: list[Case] = []
-    for name in names:
-        cases.extend(importlib.import_module(LAYERS[name]).cases(target))
+    for module in _layer_modules(layers).values():
+        cases.extend(module.cases(target))
     return [c for c in cases if select is None or select in c.id]
+
+
+def layer_notes(target: Target, layers: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """Each layer's notes for its report section (coverage and the like): layer -> lines."""
+    out = {}
+    for name, module in _layer_modules(layers).items():
+        notes = getattr(module, "notes", None)
+        if notes is not None:
+            out[name] = list(notes(target))
+    return out
 
 
 def run_case(case: Case, target: Target) -> Result:

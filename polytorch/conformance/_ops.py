@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import partial
 
 import numpy as np
@@ -33,14 +33,28 @@ def cases(target: Target) -> Iterator[Case]:
     """The ops layer's cases for ``target``."""
     for name, message in sorted(check_registry().items()):
         yield Case(f"ops/{name}/spec", partial(Outcome, FAIL, message))
-    for spec in SPECS.values():
+    yield from spec_cases("ops", SPECS, target)
+
+
+def spec_cases(layer: str, specs: Mapping[str, OpSpec], target: Target,
+               seed: tuple[str, ...] = ()) -> Iterator[Case]:
+    """Forward (per dtype), grad and gradgrad cases of every record in ``specs``.
+
+    Ids are ``LAYER/NAME/DTYPE/forward``, ``LAYER/NAME/float64/grad`` and
+    ``LAYER/NAME/float64/gradgrad``; ``seed`` is prepended to the key that seeds
+    each case's samples (the ops layer keeps the bare name, so its inputs never
+    change; other layers add their own name so a function sharing an op's name
+    draws other samples).
+    """
+    for spec in specs.values():
         for dt in spec.dtypes:
-            yield Case(f"ops/{spec.name}/{dt.name}/forward", partial(forward, spec, dt, target))
+            yield Case(f"{layer}/{spec.name}/{dt.name}/forward",
+                       partial(forward, spec, dt, target, seed))
         if spec.differentiable:
-            yield Case(f"ops/{spec.name}/float64/grad", partial(grad, spec, target))
+            yield Case(f"{layer}/{spec.name}/float64/grad", partial(grad, spec, target, seed))
             if spec.gradgrad:
-                yield Case(f"ops/{spec.name}/float64/gradgrad",
-                           partial(grad, spec, target, second=True))
+                yield Case(f"{layer}/{spec.name}/float64/gradgrad",
+                           partial(grad, spec, target, seed, second=True))
 
 
 def _rng(*key: str) -> np.random.RandomState:
@@ -88,14 +102,14 @@ def _reference_arg(arg):
 # -- forward -------------------------------------------------------------------------------
 
 
-def forward(spec: OpSpec, dtype: D.dtype, target: Target) -> Outcome:
+def forward(spec: OpSpec, dtype: D.dtype, target: Target, seed: tuple[str, ...] = ()) -> Outcome:
     """Run every sample of ``spec`` in ``dtype`` and compare with the NumPy reference."""
     if not target.has(dtype):
         return Outcome(UNSUPPORTED, f"{target.device} does not support {dtype.name}")
     failures: list[str] = []
     ran = skipped = 0
     worst_abs = worst_rel = 0.0
-    for sample in spec.samples(_rng(spec.name, dtype.name), dtype):
+    for sample in spec.samples(_rng(*seed, spec.name, dtype.name), dtype):
         if not _dtypes_needed(spec, sample) <= target.dtypes:
             skipped += 1
             continue
@@ -187,7 +201,8 @@ def _compare(got: np.ndarray, want: np.ndarray, rtol: float, atol: float):
 _GRAD_DIFF = re.compile(r"max abs difference (\S+)")
 
 
-def grad(spec: OpSpec, target: Target, second: bool = False) -> Outcome:
+def grad(spec: OpSpec, target: Target, seed: tuple[str, ...] = (),
+         second: bool = False) -> Outcome:
     """gradcheck (``second``: gradgradcheck) every differentiable float64 sample of ``spec``.
 
     First derivatives are checked in slow mode (whole Jacobians); second ones in
@@ -200,7 +215,7 @@ def grad(spec: OpSpec, target: Target, second: bool = False) -> Outcome:
     failures: list[str] = []
     ran = 0
     worst: float | None = None
-    for sample in spec.samples(_rng(spec.name, "grad"), D.float64):
+    for sample in spec.samples(_rng(*seed, spec.name, "grad"), D.float64):
         if not sample.grad or second and not sample.gradgrad or \
                 not _dtypes_needed(spec, sample) <= target.dtypes:
             continue

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import platform
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polytorch
 
-from ._core import DECLARED, FAIL, PASS, STATUSES, UNSUPPORTED, Result, Target
+from ._core import DECLARED, FAIL, LAYERS, PASS, STATUSES, UNSUPPORTED, Result, Target
 
 
 def safe_name(device: str) -> str:
@@ -21,11 +22,12 @@ def safe_name(device: str) -> str:
 
 @dataclass
 class Report:
-    """The results of one run on one target."""
+    """The results of one run on one target, and each layer's notes (coverage and the like)."""
 
     target: Target
     results: list[Result]
     seconds: float
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -35,6 +37,8 @@ class Report:
     def summary(self) -> dict[str, dict]:
         """Per layer (and ``total``): counts per status and the worst errors with their ids."""
         rows: dict[str, dict] = {}
+        for layer in self.notes:  # a layer with notes has a row even without cases yet
+            rows[layer] = _empty_row()
         for r in self.results:
             for key in (r.layer, "total"):
                 row = rows.setdefault(key, _empty_row())
@@ -60,6 +64,9 @@ class Report:
             "seconds": round(self.seconds, 3),
             "ok": self.ok,
             "summary": self.summary(),
+            "layers": {layer: {"description": _description(layer), "summary": row,
+                               "notes": self.notes.get(layer, [])}
+                       for layer, row in self.summary().items() if layer != "total"},
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -101,16 +108,31 @@ class Report:
             out.append(f"| {layer} | " + " | ".join(str(row[s]) for s in STATUSES) + " | "
                        f"{_err(row['worst_abs'], row['worst_abs_id'])} | "
                        f"{_err(row['worst_rel'], row['worst_rel_id'])} |")
-        bad = [r for r in self.results if r.status in (FAIL, DECLARED)]
+        for layer, row in self.summary().items():
+            if layer != "total":
+                out += self._section(layer, row)
+        return "\n".join(out) + "\n"
+
+    def _section(self, layer: str, row: dict) -> list[str]:
+        """A layer's section: what it checks, counts, notes, failures, then every result."""
+        results = [r for r in self.results if r.layer == layer]
+        counts = ", ".join(f"{row[s]} {s}" for s in STATUSES)
+        out = ["", f"## Layer `{layer}`", "", _description(layer), "",
+               f"- {len(results)} tests: {counts}",
+               f"- worst abs err {_err(row['worst_abs'], row['worst_abs_id'])}; "
+               f"worst rel err {_err(row['worst_rel'], row['worst_rel_id'])}"]
+        out += [f"- {note}" for note in self.notes.get(layer, [])]
+        bad = [r for r in results if r.status in (FAIL, DECLARED)]
         if bad:
-            out += ["", "## Failures", "", "| test | status | message |", "|---|---|---|"]
+            out += ["", f"### Failures in `{layer}`", "", "| test | status | message |",
+                    "|---|---|---|"]
             out += [f"| `{r.id}` | {r.status} | {_cell(r.message)} |" for r in bad]
-        out += ["", "## All results", "",
+        out += ["", f"### Results of `{layer}`", "",
                 "| test | status | max abs err | max rel err | seconds | message |",
                 "|---|---|---:|---:|---:|---|"]
         out += [f"| `{r.id}` | {r.status} | {_num(r.max_abs)} | {_num(r.max_rel)} | "
-                f"{r.seconds:.3f} | {_cell(r.message)} |" for r in self.results]
-        return "\n".join(out) + "\n"
+                f"{r.seconds:.3f} | {_cell(r.message)} |" for r in results]
+        return out
 
     def write(self, directory: str | Path) -> tuple[Path, Path]:
         """Write ``report.json`` and ``report.md`` into ``directory`` (created if needed)."""
@@ -120,6 +142,13 @@ class Report:
         js.write_text(json.dumps(self.to_json(), indent=1) + "\n")
         md.write_text(self.markdown())
         return js, md
+
+
+def _description(layer: str) -> str:
+    """The first line of the layer module's docstring (what the layer checks)."""
+    module = LAYERS.get(layer)
+    doc = importlib.import_module(module).__doc__ if module else None
+    return (doc or layer).strip().splitlines()[0]
 
 
 def _empty_row() -> dict:
