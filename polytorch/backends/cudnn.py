@@ -22,7 +22,7 @@ __all__ = ["allow_tf32", "benchmark", "benchmark_limit", "deterministic", "enabl
 # PyTorch's defaults.
 enabled: bool = True
 benchmark: bool = False
-benchmark_limit: int = 10
+benchmark_limit: int | None = None  # PyTorch reads None where cuDNN is missing
 deterministic: bool = False
 allow_tf32: bool = True
 

@@ -210,7 +210,11 @@ def _capability(text: str) -> tuple[int, int]:
 
 def get_device_properties(device: Any = None) -> _CudaDeviceProperties:
     """Name, compute capability, memory and multiprocessor count of a ``cuda`` device."""
-    backend, index, native = _native("get_device_properties", device)
+    return _properties(device, "get_device_properties")
+
+
+def _properties(device: Any, fn: str) -> _CudaDeviceProperties:
+    backend, index, native = _native(fn, device)
     if backend.name == "cupy":
         props = backend._cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"]
@@ -226,12 +230,12 @@ def get_device_properties(device: Any = None) -> _CudaDeviceProperties:
 
 def get_device_name(device: Any = None) -> str:
     """The device's product name, e.g. ``'NVIDIA H100 80GB HBM3'``."""
-    return get_device_properties(device).name
+    return _properties(device, "get_device_name").name
 
 
 def get_device_capability(device: Any = None) -> tuple[int, int]:
     """The device's compute capability ``(major, minor)``."""
-    props = get_device_properties(device)
+    props = _properties(device, "get_device_capability")
     return props.major, props.minor
 
 
