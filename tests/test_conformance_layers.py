@@ -330,7 +330,7 @@ def test_checkpoint_layer_catches_a_lossy_save(monkeypatch):
     def rounding(obj, path):  # float32 data saved without its last mantissa bit
         host, info = real(obj, path)
         if host.dtype == np.float32:
-            host = (host.view(np.uint32) & np.uint32(0xFFFFFFFE)).view(np.float32)
+            host = np.asarray(host.view(np.uint32) & np.uint32(0xFFFFFFFE)).view(np.float32)
         return host, info
 
     monkeypatch.setattr(serialization, "_to_host", rounding)
