@@ -43,6 +43,6 @@ from ._report import Report, safe_name
 
 __all__ = [
     "DECLARED", "FAIL", "LAYERS", "PASS", "STATUSES", "UNSUPPORTED", "Case", "Outcome",
-    "Report", "Result", "Target", "collect", "layer_notes", "main", "open_target", "run", "run_case",
-    "run_cases", "safe_name",
+    "Report", "Result", "Target", "collect", "layer_notes", "main", "open_target", "run",
+    "run_case", "run_cases", "safe_name",
 ]
