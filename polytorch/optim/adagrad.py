@@ -1,0 +1,108 @@
+"""Adagrad, PyTorch's ``torch.optim.Adagrad``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import polytorch
+
+from .._tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_flags,
+    _check_lr,
+    _check_nonneg,
+    _get_value,
+    _new_scalar,
+    _to_scalar,
+)
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-coordinate steps scaled by the root of the summed squared gradients.
+
+    Args:
+        params: tensors or param groups to optimize.
+        lr: learning rate.
+        lr_decay: the step ``k`` uses ``lr / (1 + (k - 1) * lr_decay)``.
+        weight_decay: L2 penalty added to the gradient.
+        initial_accumulator_value: starting value of the sum of squares.
+        eps: added to the denominator for numerical stability.
+        foreach: accepted for compatibility (ignored).
+        maximize: maximize the objective instead of minimizing it.
+        differentiable: accepted for compatibility (ignored).
+        fused: accepted for compatibility (ignored).
+
+    Example:
+        >>> w = polytorch.ones(2, requires_grad=True)
+        >>> opt = polytorch.optim.Adagrad([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> w
+        tensor([0.9000, 0.9000], requires_grad=True)
+    """
+
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        _check_lr(lr)
+        _check_nonneg("lr_decay value", lr_decay)
+        _check_nonneg("weight_decay value", weight_decay)
+        _check_nonneg("initial_accumulator_value value", initial_accumulator_value)
+        _check_nonneg("epsilon value", eps)
+        _check_flags("Adagrad", foreach=foreach, differentiable=differentiable, fused=fused)
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value,
+                    "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable, "fused": fused}
+        super().__init__(params, defaults)
+        # Adagrad creates its state eagerly (PyTorch does too), from the defaults' value.
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = _new_scalar(0.0)
+                state["sum"] = polytorch.full_like(p, initial_accumulator_value)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
+        loss = None
+        if closure is not None:
+            with polytorch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, lr_decay, eps = _to_scalar(group["lr"]), group["lr_decay"], group["eps"]
+            weight_decay = group["weight_decay"]
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                state = self.state[param]
+                if len(state) == 0:
+                    state["step"] = _new_scalar(0.0)
+                    state["sum"] = polytorch.full_like(
+                        param, self.defaults["initial_accumulator_value"])
+                step_t, state_sum = state["step"], state["sum"]
+                step_t += 1
+                step = _get_value(step_t)
+                if group["maximize"]:
+                    grad = -grad
+                if weight_decay != 0:
+                    grad = grad.add(param, alpha=weight_decay)
+                clr = lr / (1 + (step - 1) * lr_decay)
+                state_sum.addcmul_(grad, grad, value=1)
+                std = state_sum.sqrt().add_(eps)
+                param.addcdiv_(grad, std, value=-clr)
+        return loss
