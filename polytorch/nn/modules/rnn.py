@@ -1,5 +1,513 @@
-"""Recurrent layers: RNN, LSTM, GRU and their cells."""
+"""Recurrent layers: RNN, LSTM, GRU and their cells.
+
+Note [Recurrences are composed]
+Each layer and direction projects the whole input sequence with one matmul
+(``x @ W_ih.T + b``), then loops over time for the recurrent part only
+(``h @ W_hh.T`` and the gates), and stacks the step outputs once. Everything is
+polytorch ops, so gradients, double backward and every backend come for free.
+For RNN and LSTM both biases are folded into the input projection; GRU keeps
+``b_hn`` inside ``r * (W_hn h + b_hn)``, as PyTorch's gate formula requires.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+import numbers
+import warnings
+
+import polytorch
+
+from ..._tensor import Tensor
+from .._functional_attention import _dropout
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _param(shape, device, dtype) -> Parameter:
+    return Parameter(polytorch.empty(shape, device=device, dtype=dtype))
+
+
+class RNNBase(Module):
+    """The shared machinery of :class:`RNN`, :class:`LSTM` and :class:`GRU`."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
+                or not 0 <= dropout <= 1):
+            raise ValueError(
+                f"{name}: dropout should be a number in range [0, 1] representing the "
+                "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}", stacklevel=2)
+        for what, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(
+                    f"{name}: {what} should be of type int, got: {type(value).__name__}")
+            if value <= 0:
+                raise ValueError(f"{name}: {what} must be greater than zero")
+        if proj_size < 0:
+            raise ValueError(
+                f"{name}: proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        num_directions = 2 if bidirectional else 1
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else real_hidden * num_directions
+            for direction in range(num_directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                shapes = [("weight_ih", (gate_size, layer_input)),
+                          ("weight_hh", (gate_size, real_hidden))]
+                if bias:
+                    shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size > 0:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
+                names = []
+                for base, shape in shapes:
+                    setattr(self, base + suffix, _param(shape, device, dtype))
+                    names.append(base + suffix)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias uniform on ``(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        with polytorch.no_grad():
+            for weight in self.parameters():
+                weight.uniform_(-stdv, stdv)
+
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch code (cuDNN's flat weight buffer does not exist here)."""
+
+    @property
+    def _flat_weights(self) -> list:
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters grouped per layer and direction, as PyTorch's."""
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += ", bias=False"
+        if self.batch_first is not False:
+            s += ", batch_first=True"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional=True"
+        return s
+
+    # -- checks -------------------------------------------------------------------------
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def _check_input(self, input: Tensor) -> None:
+        dtype = getattr(self, self._flat_weights_names[0]).dtype
+        if input.dtype != dtype:
+            raise ValueError(
+                f"{self._name}: input must have the type {dtype}, got type {input.dtype}")
+        if input.ndim != 3:
+            raise RuntimeError(f"{self._name}: input must have 3 dimensions, got {input.ndim}")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"{self._name}: input.size(-1) must be equal to input_size. Expected "
+                f"{self.input_size}, got {input.shape[-1]}")
+
+    def _check_hidden(self, hx: Tensor, expected: tuple, what: str = "hidden") -> None:
+        if tuple(hx.shape) != expected:
+            raise RuntimeError(
+                f"{self._name}: Expected {what} size {expected}, got {list(hx.shape)}")
+
+    def _prepare(self, input: Tensor, hx, n_states: int):
+        """Check and normalise ``input``/``hx``: time-major batched input and state tuple."""
+        if input.ndim not in (2, 3):
+            raise ValueError(
+                f"{self._name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
+        is_batched = input.ndim == 3
+        batch_dim = 0 if self.batch_first else 1
+        states = None if hx is None else ((hx,) if n_states == 1 else tuple(hx))
+        want = 3 if is_batched else 2
+        if states is not None and any(s.ndim != want for s in states):
+            dims = ", ".join(f"{s.ndim}-D" for s in states)
+            kind = "batched 3-D" if is_batched else "unbatched 2-D"
+            what = "hx" if n_states == 1 else "hx and cx"
+            raise RuntimeError(
+                f"{self._name}: For {kind} input, {what} should also be {want}-D but got "
+                f"({dims}) tensor" + ("s" if n_states > 1 else ""))
+        if not is_batched:
+            input = input.unsqueeze(batch_dim)
+            if states is not None:
+                states = tuple(s.unsqueeze(1) for s in states)
+        if self.batch_first:
+            input = input.transpose(0, 1)
+        self._check_input(input)
+        num_directions = 2 if self.bidirectional else 1
+        batch = input.shape[1]
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        sizes = [real_hidden, self.hidden_size][:n_states]
+        if states is None:
+            states = tuple(
+                polytorch.zeros((self.num_layers * num_directions, batch, size),
+                                dtype=input.dtype, device=input.device) for size in sizes)
+        else:
+            for i, (s, size) in enumerate(zip(states, sizes)):
+                what = "hidden" if n_states == 1 else f"hidden[{i}]"
+                self._check_hidden(s, (self.num_layers * num_directions, batch, size), what)
+        return input, states, is_batched
+
+    # -- the recurrence -----------------------------------------------------------------
+
+    def _run(self, x: Tensor, states: tuple) -> tuple[Tensor, tuple]:
+        """All layers over time-major ``x`` ``(T, B, I)``; returns output and final states."""
+        num_directions = 2 if self.bidirectional else 1
+        finals: list[list[Tensor]] = [[] for _ in states]
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(num_directions):
+                k = layer * num_directions + direction
+                weights = [getattr(self, n) for n in self._all_weights[k]]
+                init_states = tuple(s[k] for s in states)
+                out, last = self._direction(x, weights, init_states, reverse=direction == 1)
+                outs.append(out)
+                for f, s in zip(finals, last):
+                    f.append(s)
+            x = outs[0] if num_directions == 1 else polytorch.cat(outs, dim=-1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = _dropout(x, self.dropout)
+        return x, tuple(polytorch.stack(f) for f in finals)
+
+    def _direction(self, x: Tensor, weights: list, states: tuple, reverse: bool):
+        if self.bias:
+            w_ih, w_hh, b_ih, b_hh, *rest = weights
+        else:
+            (w_ih, w_hh, *rest), b_ih, b_hh = weights, None, None
+        w_hr = rest[0] if rest else None
+        gru = self.mode == "GRU"
+        # One matmul for the input side of every step (Note [Recurrences are composed]).
+        xi = x @ w_ih.T
+        if b_ih is not None:
+            xi = xi + (b_ih if gru else b_ih + b_hh)
+        steps = xi.unbind(0)
+        if reverse:
+            steps = steps[::-1]
+        w_hh_t = w_hh.T
+        w_hr_t = None if w_hr is None else w_hr.T
+        outs = []
+        if self.mode == "LSTM":
+            h, c = states
+            H = self.hidden_size
+            for xt in steps:
+                gates = xt + h @ w_hh_t
+                sig = gates.sigmoid()
+                i, f, o = sig[:, :H], sig[:, H:2 * H], sig[:, 3 * H:]
+                g = gates[:, 2 * H:3 * H].tanh()
+                c = f * c + i * g
+                h = o * c.tanh()
+                if w_hr_t is not None:
+                    h = h @ w_hr_t
+                outs.append(h)
+            last = (h, c)
+        elif gru:
+            (h,) = states
+            H = self.hidden_size
+            for xt in steps:
+                hh = h @ w_hh_t
+                if b_hh is not None:
+                    hh = hh + b_hh
+                rz = (xt[:, :2 * H] + hh[:, :2 * H]).sigmoid()
+                r, z = rz[:, :H], rz[:, H:]
+                n = (xt[:, 2 * H:] + r * hh[:, 2 * H:]).tanh()
+                h = n + z * (h - n)  # (1 - z) * n + z * h
+                outs.append(h)
+            last = (h,)
+        else:
+            (h,) = states
+            act = polytorch.tanh if self.mode == "RNN_TANH" else polytorch.relu
+            for xt in steps:
+                h = act(xt + h @ w_hh_t)
+                outs.append(h)
+            last = (h,)
+        if reverse:
+            outs = outs[::-1]
+        return polytorch.stack(outs), last
+
+    def _finish(self, out: Tensor, states: tuple, is_batched: bool):
+        if self.batch_first:
+            out = out.transpose(0, 1)
+        if not is_batched:
+            out = out.squeeze(0 if self.batch_first else 1)
+            states = tuple(s.squeeze(1) for s in states)
+        return out, states
+
+
+class RNN(RNNBase):
+    """Elman RNN: ``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act tanh or relu.
+
+    Args as ``torch.nn.RNN``: ``input_size, hidden_size, num_layers=1, nonlinearity='tanh',
+    bias=True, batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None``.
+
+    Example:
+        >>> rnn = RNN(10, 20, 2)
+        >>> out, h = rnn(polytorch.randn(5, 3, 10))
+        >>> out.shape, h.shape
+        (polytorch.Size([5, 3, 20]), polytorch.Size([2, 3, 20]))
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError(
+                "proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
+        if self.nonlinearity not in modes:
+            raise ValueError(
+                f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__(modes[self.nonlinearity], *args, **kwargs)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        x, states, is_batched = self._prepare(input, hx, 1)
+        out, states = self._run(x, states)
+        out, (h,) = self._finish(out, states, is_batched)
+        return out, h
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, gates ``i, f, g, o`` in PyTorch's order; optional projection.
+
+    Args as ``torch.nn.LSTM``: ``input_size, hidden_size, num_layers=1, bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, device=None,
+    dtype=None``. Returns ``output, (h_n, c_n)``.
+
+    Example:
+        >>> lstm = LSTM(10, 20, batch_first=True)
+        >>> out, (h, c) = lstm(polytorch.randn(3, 5, 10))
+        >>> out.shape, h.shape, c.shape
+        (polytorch.Size([3, 5, 20]), polytorch.Size([1, 3, 20]), polytorch.Size([1, 3, 20]))
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__("LSTM", *args, **kwargs)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
+        x, states, is_batched = self._prepare(input, hx, 2)
+        out, states = self._run(x, states)
+        out, (h, c) = self._finish(out, states, is_batched)
+        return out, (h, c)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, gates ``r, z, n`` with ``n = tanh(W_in x + b_in + r*(W_hn h + b_hn))``.
+
+    Args as ``torch.nn.GRU``: ``input_size, hidden_size, num_layers=1, bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None``.
+
+    Example:
+        >>> gru = GRU(10, 20, bidirectional=True)
+        >>> out, h = gru(polytorch.randn(5, 10))
+        >>> out.shape, h.shape
+        (polytorch.Size([5, 40]), polytorch.Size([2, 20]))
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError(
+                "proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        x, states, is_batched = self._prepare(input, hx, 1)
+        out, states = self._run(x, states)
+        out, (h,) = self._finish(out, states, is_batched)
+        return out, h
+
+
+# -- cells --------------------------------------------------------------------------------
+
+
+class RNNCellBase(Module):
+    """The shared parameters and checks of the cells."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = _param((num_chunks * hidden_size, input_size), device, dtype)
+        self.weight_hh = _param((num_chunks * hidden_size, hidden_size), device, dtype)
+        if bias:
+            self.bias_ih = _param((num_chunks * hidden_size,), device, dtype)
+            self.bias_hh = _param((num_chunks * hidden_size,), device, dtype)
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias uniform on ``(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        with polytorch.no_grad():
+            for weight in self.parameters():
+                weight.uniform_(-stdv, stdv)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += ", bias=False"
+        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        if nonlinearity != "tanh":
+            s += f", nonlinearity={nonlinearity}"
+        return s
+
+    def _prepare(self, input: Tensor, hx, n_states: int):
+        name = type(self).__name__
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        states = None if hx is None else ((hx,) if n_states == 1 else tuple(hx))
+        if states is not None:
+            for i, s in enumerate(states):
+                if s.ndim not in (1, 2):
+                    what = "hidden" if n_states == 1 else f"hx[{i}]"
+                    raise ValueError(
+                        f"{name}: Expected {what} to be 1D or 2D, got {s.ndim}D instead")
+        is_batched = input.ndim == 2
+        if not is_batched:
+            input = input.unsqueeze(0)
+            if states is not None:
+                states = tuple(s.unsqueeze(0) for s in states)
+        if input.shape[1] != self.input_size:
+            raise RuntimeError(
+                f"{name}: input has inconsistent input_size: got {input.shape[1]} expected "
+                f"{self.input_size}")
+        if states is None:
+            states = tuple(polytorch.zeros((input.shape[0], self.hidden_size), dtype=input.dtype,
+                                           device=input.device) for _ in range(n_states))
+        for i, s in enumerate(states):
+            if s.shape[0] != input.shape[0]:
+                raise RuntimeError(
+                    f"{name}: Input batch size {input.shape[0]} doesn't match hidden{i} batch "
+                    f"size {s.shape[0]}")
+            if s.shape[1] != self.hidden_size:
+                raise RuntimeError(
+                    f"{name}: hidden{i} has inconsistent hidden_size: got {s.shape[1]}, "
+                    f"expected {self.hidden_size}")
+        return input, states, is_batched
+
+    def _projections(self, input: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
+        xi, hh = input @ self.weight_ih.T, h @ self.weight_hh.T
+        if self.bias:
+            xi, hh = xi + self.bias_ih, hh + self.bias_hh
+        return xi, hh
+
+
+class RNNCell(RNNCellBase):
+    """One Elman RNN step: ``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)``.
+
+    Example:
+        >>> cell = RNNCell(10, 20)
+        >>> cell(polytorch.randn(3, 10)).shape
+        polytorch.Size([3, 20])
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        input, (h,), is_batched = self._prepare(input, hx, 1)
+        xi, hh = self._projections(input, h)
+        out = xi + hh
+        out = out.tanh() if self.nonlinearity == "tanh" else out.relu()
+        return out if is_batched else out.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step; returns ``(h', c')``.
+
+    Example:
+        >>> cell = LSTMCell(10, 20)
+        >>> h, c = cell(polytorch.randn(3, 10))
+        >>> h.shape, c.shape
+        (polytorch.Size([3, 20]), polytorch.Size([3, 20]))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
+        input, (h, c), is_batched = self._prepare(input, hx, 2)
+        xi, hh = self._projections(input, h)
+        gates = xi + hh
+        H = self.hidden_size
+        sig = gates.sigmoid()
+        i, f, o = sig[:, :H], sig[:, H:2 * H], sig[:, 3 * H:]
+        c = f * c + i * gates[:, 2 * H:3 * H].tanh()
+        h = o * c.tanh()
+        return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: gates ``r, z, n`` in PyTorch's order.
+
+    Example:
+        >>> cell = GRUCell(10, 20)
+        >>> cell(polytorch.randn(10)).shape
+        polytorch.Size([20])
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        input, (h,), is_batched = self._prepare(input, hx, 1)
+        xi, hh = self._projections(input, h)
+        H = self.hidden_size
+        rz = (xi[:, :2 * H] + hh[:, :2 * H]).sigmoid()
+        r, z = rz[:, :H], rz[:, H:]
+        n = (xi[:, 2 * H:] + r * hh[:, 2 * H:]).tanh()
+        h = n + z * (h - n)
+        return h if is_batched else h.squeeze(0)
