@@ -1,6 +1,451 @@
-"""Op specs for the conv family (Note [One spec per op] in _specs.py)."""
+"""Op specs for the conv family (Note [One spec per op] in _specs.py).
+
+``SPECS`` are the two primitives of polytorch/ops/conv.py, called through the
+public ``unfold`` and ``fold``; ``FUNCTIONAL`` the main ``nn.functional``
+convolution, pooling, padding and resampling functions. The references are
+NumPy float64 loops written from the definitions (shift-and-add convolutions,
+scatter-add transposed convolutions, explicit windows), not from im2col.
+Calls go through ``_ns(x).nn.functional`` so that the same record runs on torch
+in tests/test_conformance.py.
+"""
 
 from __future__ import annotations
 
-SPECS: list = []  # OpSpec records of registered primitives
-FUNCTIONAL: list = []  # OpSpec records of nn.functional functions, named as in F
+import itertools
+import math
+import sys
+
+import numpy as np
+
+from ._specs import FLOATS, OpSpec, Sample, _draw, same
+
+__all__ = ["FUNCTIONAL", "SPECS"]
+
+
+def _ns(t):
+    return sys.modules[type(t).__module__.split(".")[0]]
+
+
+def _F(t):
+    return _ns(t).nn.functional
+
+
+def _x(rng, dt):
+    return lambda *s: _draw(rng, s, dt, -2, 2)
+
+
+def _tup(v, n):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+def _distinct(rng, shape, dt):
+    """Values without ties, so maxima are unique and differentiable."""
+    n = int(np.prod(shape))
+    values = (rng.permutation(n) - n / 2) / n * 4 + rng.uniform(0.0, 0.5 / n, size=n)
+    return np.asarray(values.reshape(shape), dtype=dt.name)
+
+
+# -- convolutions ---------------------------------------------------------------------------
+
+
+def _conv_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Shift-and-add: for each kernel offset, a strided slice of the padded input times
+    that tap of the weights."""
+    nd = w.ndim - 2
+    if x.ndim == nd + 1:
+        return _conv_ref(x[None], w, b, stride, padding, dilation, groups)[0]
+    stride, dilation = _tup(stride, nd), _tup(dilation, nd)
+    k = w.shape[2:]
+    if padding == "same":
+        total = [d * (kk - 1) for d, kk in zip(dilation, k)]
+        pads = [(t // 2, t - t // 2) for t in total]
+    elif padding == "valid":
+        pads = [(0, 0)] * nd
+    else:
+        pads = [(p, p) for p in _tup(padding, nd)]
+    xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+    outs = [(xp.shape[2 + i] - dilation[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(nd)]
+    n, o = x.shape[0], w.shape[0]
+    cg, og = x.shape[1] // groups, o // groups
+    out = np.zeros((n, o) + tuple(outs))
+    for g in range(groups):
+        xs = xp[:, g * cg:(g + 1) * cg]
+        ws = w[g * og:(g + 1) * og]
+        for off in itertools.product(*(range(kk) for kk in k)):
+            key = tuple(slice(off[i] * dilation[i],
+                              off[i] * dilation[i] + stride[i] * (outs[i] - 1) + 1, stride[i])
+                        for i in range(nd))
+            patch = xs[(slice(None), slice(None)) + key]
+            tap = ws[(slice(None), slice(None)) + off]
+            out[:, g * og:(g + 1) * og] += np.einsum("nc...,oc->no...", patch, tap)
+    if b is not None:
+        out += b.reshape((o,) + (1,) * nd)
+    return out
+
+
+def _conv_transpose_ref(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1,
+                        dilation=1):
+    """Each input position scatters its weighted kernel into the output, then crop."""
+    nd = w.ndim - 2
+    if x.ndim == nd + 1:
+        return _conv_transpose_ref(x[None], w, b, stride, padding, output_padding, groups,
+                                   dilation)[0]
+    stride, padding = _tup(stride, nd), _tup(padding, nd)
+    output_padding, dilation = _tup(output_padding, nd), _tup(dilation, nd)
+    k = w.shape[2:]
+    spatial = x.shape[2:]
+    full = [(spatial[i] - 1) * stride[i] + dilation[i] * (k[i] - 1) + 1 + output_padding[i]
+            for i in range(nd)]
+    n, cin = x.shape[:2]
+    og = w.shape[1]
+    cg = cin // groups
+    out = np.zeros((n, og * groups) + tuple(full))
+    for g in range(groups):
+        for off in itertools.product(*(range(kk) for kk in k)):
+            key = tuple(slice(off[i] * dilation[i],
+                              off[i] * dilation[i] + stride[i] * (spatial[i] - 1) + 1, stride[i])
+                        for i in range(nd))
+            tap = w[(slice(g * cg, (g + 1) * cg), slice(None)) + off]  # (cg, og)
+            contrib = np.einsum("nc...,co->no...", x[:, g * cg:(g + 1) * cg], tap)
+            out[(slice(None), slice(g * og, (g + 1) * og)) + key] += contrib
+    crop = tuple(slice(p, f - p) for p, f in zip(padding, full))
+    out = out[(slice(None), slice(None)) + crop]
+    if b is not None:
+        out = out + b.reshape((-1,) + (1,) * nd)
+    return out
+
+
+def _conv_samples(nd):
+    def samples(rng, dt):
+        x = _x(rng, dt)
+        s = (5,) * nd
+        return [
+            Sample((x(2, 4, *s), x(6, 2, *(3,) * nd), x(6)), {"padding": 1, "groups": 2}),
+            Sample((x(1, 3, *s), x(2, 3, *(2,) * nd)), {"stride": 2, "dilation": 2 if nd == 1
+                                                         else (2, 1)}),
+            Sample((x(3, *s), x(2, 3, *(3,) * nd), x(2)), {"padding": "same"}),
+        ]
+
+    return samples
+
+
+def _conv_transpose_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 4, 3, 3), x(4, 2, 3, 3), x(4)),
+               {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
+        Sample((x(1, 2, 3, 4), x(2, 3, 2, 3)), {"stride": (1, 2), "dilation": (2, 1)}),
+        Sample((x(2, 3, 3), x(2, 3, 2, 2)), {}),
+    ]
+
+
+# -- pooling ----------------------------------------------------------------------------------
+
+
+def _pool_out(size, k, s, p, d, ceil_mode):
+    num = size + 2 * p - d * (k - 1) - 1
+    out = (math.ceil(num / s) if ceil_mode else num // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _max_pool2d_ref(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                    return_indices=False):
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    k = _tup(kernel_size, 2)
+    s = k if stride is None else _tup(stride, 2)
+    p, d = _tup(padding, 2), _tup(dilation, 2)
+    n, c, h, w = x.shape
+    oh, ow = (_pool_out(sz, k[i], s[i], p[i], d[i], ceil_mode) for i, sz in enumerate((h, w)))
+    out = np.zeros((n, c, oh, ow))
+    idx = np.zeros((n, c, oh, ow), np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            best, where = np.full((n, c), -np.inf), np.zeros((n, c), np.int64)
+            for a in range(k[0]):
+                for b in range(k[1]):
+                    r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
+                    if 0 <= r < h and 0 <= q < w:
+                        v = x[:, :, r, q]
+                        better = v > best
+                        best = np.where(better, v, best)
+                        where = np.where(better, r * w + q, where)
+            out[:, :, i, j], idx[:, :, i, j] = best, where
+    if unbatched:
+        out, idx = out[0], idx[0]
+    return (out, idx) if return_indices else out
+
+
+def _max_pool2d(x, *args, **kw):
+    return _F(x).max_pool2d(x, *args, **kw)
+
+
+def _max_pool2d_dtype(x, *args, return_indices=False, **kw):
+    return (same(x), "int64") if return_indices else same(x)
+
+
+def _max_pool2d_grad(x, *args, **kw):
+    out = _F(x).max_pool2d(x, *args, **kw)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _max_pool_samples(rng, dt):
+    return [
+        Sample((_distinct(rng, (2, 3, 5, 5), dt), 2)),
+        Sample((_distinct(rng, (2, 3, 5, 5), dt), 3),
+               {"stride": 2, "padding": 1, "ceil_mode": True, "return_indices": True}),
+        Sample((_distinct(rng, (3, 5, 5), dt), (2, 3)),
+               {"stride": 1, "dilation": (2, 1), "return_indices": True}),
+    ]
+
+
+def _avg_pool2d_ref(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                    count_include_pad=True, divisor_override=None):
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    k = _tup(kernel_size, 2)
+    s = k if stride is None else _tup(stride, 2)
+    p = _tup(padding, 2)
+    n, c, h, w = x.shape
+    oh, ow = (_pool_out(sz, k[i], s[i], p[i], 1, ceil_mode) for i, sz in enumerate((h, w)))
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, q0 = i * s[0] - p[0], j * s[1] - p[1]
+            r1, q1 = min(r0 + k[0], h + p[0]), min(q0 + k[1], w + p[1])
+            area = (r1 - r0) * (q1 - q0)
+            r0, q0, r1, q1 = max(r0, 0), max(q0, 0), min(r1, h), min(q1, w)
+            total = x[:, :, r0:r1, q0:q1].sum(axis=(2, 3))
+            if divisor_override:
+                div = divisor_override
+            else:
+                div = area if count_include_pad else (r1 - r0) * (q1 - q0)
+            out[:, :, i, j] = total / div
+    return out[0] if unbatched else out
+
+
+def _avg_pool_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 3, 5, 5), 2)),
+        Sample((x(2, 3, 5, 5), 3), {"stride": 2, "padding": 1, "ceil_mode": True,
+                                    "count_include_pad": False}),
+        Sample((x(3, 5, 5), (3, 2)), {"stride": (2, 1), "padding": (1, 0), "ceil_mode": True}),
+        Sample((x(1, 2, 5, 5), 2), {"divisor_override": 3}),
+    ]
+
+
+def _adaptive_avg_pool2d_ref(x, output_size):
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    h, w = x.shape[2:]
+    oh, ow = _tup(output_size, 2)
+    oh, ow = oh or h, ow or w
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+            q0, q1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            out[:, :, i, j] = x[:, :, r0:r1, q0:q1].mean(axis=(2, 3))
+    return out[0] if unbatched else out
+
+
+def _adaptive_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 3, 5, 5), (3, 2))),
+        Sample((x(3, 5, 5), 1)),
+        Sample((x(2, 3, 5, 5), (None, 4))),
+    ]
+
+
+# -- padding, resampling ------------------------------------------------------------------
+
+
+def _pad_ref(x, pad, mode="constant", value=None):
+    pairs = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        pairs[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    # Crops (negative amounts) first; the samples' other modes pad only.
+    key = tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(pairs))
+    x = x[key]
+    pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+    if mode == "constant":
+        return np.pad(x, pairs, constant_values=0.0 if value is None else value)
+    return np.pad(x, pairs, mode={"reflect": "reflect", "replicate": "edge",
+                                  "circular": "wrap"}[mode])
+
+
+def _pad_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 3, 5, 5), (1, 2, 0, 1))),
+        Sample((x(2, 3, 5), (2, -1, -1, 1)), {"value": 1.5}),
+        Sample((x(2, 3, 5, 5), (2, 1, 1, 3)), {"mode": "reflect"}),
+        Sample((x(3, 5, 5), (2, 1, 1, 3)), {"mode": "replicate"}),
+        Sample((x(2, 3, 5), (2, 1)), {"mode": "circular"}),
+    ]
+
+
+def _src_linear(dst, n_in, n_out, align_corners, scale=None):
+    if align_corners:
+        return dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    ratio = 1.0 / scale if scale else n_in / n_out
+    return max(ratio * (dst + 0.5) - 0.5, 0.0)
+
+
+def _interpolate_ref(x, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                     recompute_scale_factor=None):
+    h, w = x.shape[2:]
+    if size is not None:
+        oh, ow = _tup(size, 2)
+        sh = sw = None
+    else:
+        sh, sw = _tup(scale_factor, 2)
+        oh, ow = int(math.floor(h * sh)), int(math.floor(w * sw))
+        if recompute_scale_factor:
+            sh = sw = None
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            if mode == "nearest":
+                ri = min(int(np.floor(np.float32(i) * np.float32(1 / sh if sh else h / oh))),
+                         h - 1)
+                rj = min(int(np.floor(np.float32(j) * np.float32(1 / sw if sw else w / ow))),
+                         w - 1)
+                out[:, :, i, j] = x[:, :, ri, rj]
+                continue
+            yi = _src_linear(i, h, oh, align_corners, sh)
+            yj = _src_linear(j, w, ow, align_corners, sw)
+            i0, j0 = int(yi), int(yj)
+            i1, j1 = min(i0 + 1, h - 1), min(j0 + 1, w - 1)
+            a, b = yi - i0, yj - j0
+            out[:, :, i, j] = ((1 - a) * (1 - b) * x[:, :, i0, j0] + (1 - a) * b * x[:, :, i0, j1]
+                               + a * (1 - b) * x[:, :, i1, j0] + a * b * x[:, :, i1, j1])
+    return out
+
+
+def _interpolate_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 3, 3, 4),), {"scale_factor": 2}),
+        Sample((x(2, 3, 3, 4),), {"size": (5, 3)}),
+        Sample((x(2, 3, 3, 4),), {"size": (5, 7), "mode": "bilinear"}),
+        Sample((x(2, 3, 3, 4),), {"scale_factor": 1.5, "mode": "bilinear",
+                                  "align_corners": True}),
+        Sample((x(2, 3, 3, 4),), {"scale_factor": (1.7, 0.8), "mode": "bilinear",
+                                  "align_corners": False}),
+    ]
+
+
+# -- unfold, fold, pixel shuffle ------------------------------------------------------------
+
+
+def _blocks(size, p, k, d, s):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _unfold_ref(x, kernel_size, dilation=1, padding=0, stride=1):
+    k, d = _tup(kernel_size, 2), _tup(dilation, 2)
+    p, s = _tup(padding, 2), _tup(stride, 2)
+    n, c, h, w = x.shape
+    bh, bw = _blocks(h, p[0], k[0], d[0], s[0]), _blocks(w, p[1], k[1], d[1], s[1])
+    out = np.zeros((n, c * k[0] * k[1], bh * bw))
+    for ch in range(c):
+        for a in range(k[0]):
+            for b in range(k[1]):
+                row = (ch * k[0] + a) * k[1] + b
+                for i in range(bh):
+                    for j in range(bw):
+                        r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
+                        if 0 <= r < h and 0 <= q < w:
+                            out[:, row, i * bw + j] = x[:, ch, r, q]
+    return out
+
+
+def _fold_ref(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    k, d = _tup(kernel_size, 2), _tup(dilation, 2)
+    p, s = _tup(padding, 2), _tup(stride, 2)
+    h, w = _tup(output_size, 2)
+    n = cols.shape[0]
+    c = cols.shape[1] // (k[0] * k[1])
+    bh, bw = _blocks(h, p[0], k[0], d[0], s[0]), _blocks(w, p[1], k[1], d[1], s[1])
+    out = np.zeros((n, c, h, w))
+    for ch in range(c):
+        for a in range(k[0]):
+            for b in range(k[1]):
+                row = (ch * k[0] + a) * k[1] + b
+                for i in range(bh):
+                    for j in range(bw):
+                        r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
+                        if 0 <= r < h and 0 <= q < w:
+                            out[:, ch, r, q] += cols[:, row, i * bw + j]
+    return out
+
+
+def _unfold_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 3, 5, 5), 2)),
+        Sample((x(1, 2, 5, 4), (2, 3)), {"dilation": (2, 1), "padding": 1, "stride": (1, 2)}),
+    ]
+
+
+def _fold_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 12, 16), (5, 5), 2)),  # 3 channels, 4 x 4 blocks
+        Sample((x(1, 12, 10), (5, 4), (2, 3)), {"dilation": (2, 1), "padding": 1,
+                                                "stride": (1, 2)}),
+    ]
+
+
+def _pixel_shuffle_ref(x, upscale_factor):
+    r = upscale_factor
+    *lead, c, h, w = x.shape
+    out = np.zeros(tuple(lead) + (c // (r * r), h * r, w * r))
+    for ch in range(c // (r * r)):
+        for i in range(r):
+            for j in range(r):
+                out[..., ch, i::r, j::r] = x[..., ch * r * r + i * r + j, :, :]
+    return out
+
+
+def _pixel_shuffle_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(2, 8, 3, 4), 2)), Sample((x(9, 2, 3), 3))]
+
+
+SPECS: list = [
+    OpSpec("im2col", lambda x, *a, **k: _F(x).unfold(x, *a, **k), _unfold_ref, _unfold_samples,
+           FLOATS, same),
+    OpSpec("col2im", lambda x, *a, **k: _F(x).fold(x, *a, **k), _fold_ref, _fold_samples,
+           FLOATS, same),
+]
+
+FUNCTIONAL: list = [
+    OpSpec("conv1d", lambda x, *a, **k: _F(x).conv1d(x, *a, **k), _conv_ref, _conv_samples(1),
+           FLOATS, same),
+    OpSpec("conv2d", lambda x, *a, **k: _F(x).conv2d(x, *a, **k), _conv_ref, _conv_samples(2),
+           FLOATS, same),
+    OpSpec("conv_transpose2d", lambda x, *a, **k: _F(x).conv_transpose2d(x, *a, **k),
+           _conv_transpose_ref, _conv_transpose_samples, FLOATS, same),
+    OpSpec("max_pool2d", _max_pool2d, _max_pool2d_ref, _max_pool_samples, FLOATS,
+           _max_pool2d_dtype, grad_call=_max_pool2d_grad),
+    OpSpec("avg_pool2d", lambda x, *a, **k: _F(x).avg_pool2d(x, *a, **k), _avg_pool2d_ref,
+           _avg_pool_samples, FLOATS, same),
+    OpSpec("adaptive_avg_pool2d", lambda x, *a, **k: _F(x).adaptive_avg_pool2d(x, *a, **k),
+           _adaptive_avg_pool2d_ref, _adaptive_samples, FLOATS, same),
+    OpSpec("pad", lambda x, *a, **k: _F(x).pad(x, *a, **k), _pad_ref, _pad_samples, FLOATS,
+           same),
+    OpSpec("interpolate", lambda x, *a, **k: _F(x).interpolate(x, *a, **k), _interpolate_ref,
+           _interpolate_samples, FLOATS, same),
+    OpSpec("unfold", lambda x, *a, **k: _F(x).unfold(x, *a, **k), _unfold_ref,
+           _unfold_samples, FLOATS, same),
+    OpSpec("fold", lambda x, *a, **k: _F(x).fold(x, *a, **k), _fold_ref, _fold_samples,
+           FLOATS, same),
+    OpSpec("pixel_shuffle", lambda x, *a, **k: _F(x).pixel_shuffle(x, *a, **k),
+           _pixel_shuffle_ref, _pixel_shuffle_samples, FLOATS, same),
+]
