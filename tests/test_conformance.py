@@ -91,6 +91,11 @@ def test_cli_runs_and_writes_the_report(cli_runs, device):
     summary = report["summary"]
     assert sum(row[s] for layer, row in summary.items() if layer != "total"
                for s in conformance.STATUSES) == len(results)
+    if not CLI_RUNS[device]:  # the full run: every layer has its section
+        assert set(summary) == {*conformance.LAYERS, "total"}
+        assert set(report["layers"]) == set(conformance.LAYERS)
+        assert report["layers"]["functional"]["notes"][0].startswith("coverage: ")
+        assert summary["training"]["pass"] == 2 and summary["training"]["worst_rel"] < 1e-4
     assert summary["ops"]["unsupported"] == 0  # both devices have every tested dtype
     assert summary["ops"]["worst_abs"] is not None
     md = (out / "report.md").read_text()
@@ -240,7 +245,7 @@ def broken_device():
 
 
 def test_a_broken_backend_fails_and_can_declare_it(broken_device, tmp_path, monkeypatch):
-    report = conformance.run(broken_device)
+    report = conformance.run(broken_device, layers=["ops"])
     failed = {r.id for r in report.results if r.status == "fail"}
     assert failed == {"ops/tanh/float32/forward", "ops/tanh/float64/forward",
                       "ops/tanh/int64/forward", "ops/tanh/bool/forward",
@@ -248,7 +253,7 @@ def test_a_broken_backend_fails_and_can_declare_it(broken_device, tmp_path, monk
     forward = next(r for r in report.results if r.id == "ops/tanh/float64/forward")
     assert forward.max_abs > 1e-3 and "values differ" in forward.message
 
-    args = [broken_device, "-k", "ops/tanh/", "--report", str(tmp_path)]
+    args = [broken_device, "--layer", "ops", "-k", "ops/tanh/", "--report", str(tmp_path)]
     assert conformance.main(args) == 1
     monkeypatch.setattr(BrokenTanhBackend, "expected_failures",
                         {"ops/tanh/*": "tanh is 1% off on purpose"}, raising=False)
