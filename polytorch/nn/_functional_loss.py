@@ -203,13 +203,11 @@ def _class_view(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
 
 
 def _picked_loss(input: Tensor, target: Tensor, weight, ignore_index: int, reduction: str,
-                 fn: str, per_class: Callable[[Tensor], Tensor] | None = None,
-                 label_smoothing: float = 0.0):
+                 fn: str, logits: bool = False, label_smoothing: float = 0.0):
     """The shared core of nll_loss and cross_entropy with class indices.
 
-    ``per_class(input)`` maps the input to the values picked at the targets: the
-    identity for nll_loss; for cross_entropy it is skipped and the loss is
-    ``logsumexp - x[target]``, without building the log-softmax.
+    With ``logits`` (cross_entropy) the loss is ``logsumexp(x) - x[target]``: the
+    log-softmax is never built, only the values at the targets are picked.
     """
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
@@ -221,26 +219,26 @@ def _picked_loss(input: Tensor, target: Tensor, weight, ignore_index: int, reduc
         valid = target != ignore_index
         target = polytorch.where(valid, target, 0)  # any class: the value is masked below
     picked = gather_along(input, target.unsqueeze(class_dim), dim=class_dim).squeeze(class_dim)
-    if per_class is None:
-        loss = -picked
-    else:
-        lse = input.logsumexp(class_dim)
-        loss = lse - picked
-        if label_smoothing > 0.0:
-            # PyTorch's smoothing term: -sum_c w_c log_softmax(x)_c, mixed in by (ls, 1 - ls).
-            if weight is None:
-                smooth = lse * n_classes - input.sum(class_dim)
-            else:
-                w = _class_view(weight, input.ndim, class_dim)
-                smooth = lse * weight.sum() - (input * w).sum(class_dim)
-            loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    lse = input.logsumexp(class_dim) if logits else None
+    loss = -picked if lse is None else lse - picked
     w_t = None
     if weight is not None:
         w_t = gather_along(weight, target.reshape(-1), dim=0).reshape(tuple(target.shape))
+        loss = loss * w_t
         if valid is not None:
             w_t = polytorch.where(valid, w_t, 0.0)
-        loss = loss * w_t
-    elif valid is not None:
+    if label_smoothing > 0.0:
+        # PyTorch's smoothing term -sum_c w_c log_softmax(x)_c (weighted per class, not by
+        # the target's weight), mixed in by (ls / C, 1 - ls).
+        if weight is None:
+            smooth = lse * n_classes - input.sum(class_dim)
+        else:
+            w = _class_view(weight, input.ndim, class_dim)
+            smooth = lse * weight.sum() - (input * w).sum(class_dim)
+        loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    if valid is not None:
+        # A where, not a product with 0: the gradient of ignored entries must be 0 even
+        # when "mean" divides by a total weight of 0 (all ignored: the loss is NaN).
         loss = polytorch.where(valid, loss, 0.0)
     if reduction == "none":
         return loss
@@ -301,7 +299,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction,
                                     label_smoothing)
     return _picked_loss(input, target, weight, int(ignore_index), reduction, "cross_entropy",
-                        per_class=_log_softmax, label_smoothing=label_smoothing)
+                        logits=True, label_smoothing=label_smoothing)
 
 
 def _log_softmax(x: Tensor, dim: int) -> Tensor:
