@@ -298,8 +298,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
     if tensor.numel() == 0:
         return tensor
     from .._creation import empty
-    from ..linalg import qr
-    from ..ops.linalg import diagonal
+    from ..linalg import diagonal, qr
 
     rows = tensor.size(0)
     cols = tensor.numel() // rows
