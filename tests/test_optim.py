@@ -465,3 +465,41 @@ def test_lbfgs_float32_several_params():
         topt.step(closure(torch, topt, theirs, c_theirs))
     for p, q in zip(ours, theirs):
         np.testing.assert_allclose(_host(p), _host(q), rtol=1e-4, atol=1e-5)
+
+
+# -- a tiny MLP, parameters as nn.Parameter ----------------------------------------------
+
+
+def _mlp_loss(lib, params, x, y):
+    w1, b1, w2 = params
+    return ((lib.tanh(x @ w1 + b1) @ w2 - y) ** 2).mean()
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.01}),
+    ("AdamW", {"lr": 0.01, "amsgrad": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5}),
+    ("NAdam", {"lr": 0.01}),
+])
+def test_tiny_mlp_with_parameters_matches_torch(name, kwargs):
+    rng = np.random.default_rng(3)
+    inits = [rng.standard_normal((3, 8)) * 0.5, np.zeros(8), rng.standard_normal((8, 2)) * 0.5]
+    xs, ys = rng.standard_normal((16, 3)), rng.standard_normal((16, 2))
+    ours = [polytorch.nn.Parameter(polytorch.tensor(a, dtype=polytorch.float32))
+            for a in inits]
+    theirs = [torch.nn.Parameter(torch.tensor(a, dtype=torch.float32)) for a in inits]
+    opt = getattr(optim, name)(ours, **kwargs)
+    topt = getattr(torch.optim, name)(theirs, **kwargs)
+    f32 = polytorch.float32
+    x, y = polytorch.tensor(xs, dtype=f32), polytorch.tensor(ys, dtype=f32)
+    tx, ty = torch.tensor(xs, dtype=torch.float32), torch.tensor(ys, dtype=torch.float32)
+    for step in range(6):
+        for lib, o, ps, a, b in ((polytorch, opt, ours, x, y), (torch, topt, theirs, tx, ty)):
+            o.zero_grad()
+            _mlp_loss(lib, ps, a, b).backward()
+            o.step()
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(_host(p), _host(q), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"step {step}")
+    assert all(isinstance(p, polytorch.nn.Parameter) for p in opt.param_groups[0]["params"])
