@@ -503,3 +503,40 @@ def test_tiny_mlp_with_parameters_matches_torch(name, kwargs):
             np.testing.assert_allclose(_host(p), _host(q), rtol=1e-5, atol=1e-6,
                                        err_msg=f"step {step}")
     assert all(isinstance(p, polytorch.nn.Parameter) for p in opt.param_groups[0]["params"])
+
+
+def test_repr_matches_torch():
+    a, b = polytorch.zeros(1, requires_grad=True), polytorch.zeros(1, requires_grad=True)
+    ta, tb = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    ours = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}], weight_decay=0.1)
+    theirs = torch.optim.Adam([{"params": [ta]}, {"params": [tb], "lr": 0.5}],
+                              weight_decay=0.1)
+    assert repr(ours) == repr(theirs)
+
+
+def test_tensor_lr_with_scheduler_matches_torch():
+    res = []
+    for lib in (polytorch, torch):
+        p = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.SGD([p], lr=lib.tensor(0.1, dtype=lib.float64), momentum=0.5)
+        sched = lib.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        for _ in range(5):
+            opt.zero_grad()
+            (p**2).sum().backward()
+            opt.step()
+            sched.step()
+        assert isinstance(opt.param_groups[0]["lr"], lib.Tensor)
+        res.append((_host(p), opt.param_groups[0]["lr"].item()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12)
+    assert res[0][1] == res[1][1]
+
+
+def test_docstring_examples():
+    import doctest
+    import importlib
+
+    for name in ("optimizer", "sgd", "adam", "adamw", "adadelta", "adagrad", "adamax",
+                 "nadam", "radam", "rmsprop", "lbfgs", "lr_scheduler"):
+        module = importlib.import_module(f"polytorch.optim.{name}")
+        result = doctest.testmod(module, extraglobs={"polytorch": polytorch})
+        assert result.failed == 0, name

@@ -244,6 +244,10 @@ class LRScheduler:
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
 
+class _LRScheduler(LRScheduler):
+    """Deprecated alias of :class:`LRScheduler` (PyTorch keeps it for old subclasses)."""
+
+
 class _LambdaStateMixin:
     """state_dict without the lambdas (only callable objects' ``__dict__`` is kept)."""
 

@@ -209,14 +209,13 @@ class Optimizer:
         self.defaults.setdefault("differentiable", False)
 
     def __repr__(self) -> str:
-        lines = [self.__class__.__name__ + " ("]
+        out = self.__class__.__name__ + " ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
+            out += f"\nParameter Group {i}\n"
             for key in sorted(group.keys()):
                 if key != "params":
-                    lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
+                    out += f"    {key}: {group[key]}\n"
+        return out + ")"
 
     # -- hooks ----------------------------------------------------------------------------
 
