@@ -35,19 +35,26 @@ class Report:
         return not any(r.status == FAIL for r in self.results)
 
     def summary(self) -> dict[str, dict]:
-        """Per layer (and ``total``): counts per status and the worst errors with their ids."""
-        rows: dict[str, dict] = {}
-        for layer in self.notes:  # a layer with notes has a row even without cases yet
-            rows[layer] = _empty_row()
+        """Per layer (``LAYERS`` order, then ``total``): counts per status, seconds, worst errors.
+
+        A layer with notes has a row even before it has cases.
+        """
+        rows: dict[str, dict] = {layer: _empty_row() for layer in self.notes}
+        total = _empty_row()
         for r in self.results:
-            for key in (r.layer, "total"):
-                row = rows.setdefault(key, _empty_row())
+            for row in (rows.setdefault(r.layer, _empty_row()), total):
                 row[r.status] += 1
+                row["seconds"] += r.seconds
                 for kind in ("abs", "rel"):
                     v = getattr(r, f"max_{kind}")
                     if v is not None and (row[f"worst_{kind}"] is None or v > row[f"worst_{kind}"]):
                         row[f"worst_{kind}"], row[f"worst_{kind}_id"] = v, r.id
-        rows["total"] = rows.pop("total", None) or _empty_row()  # last
+        order = list(LAYERS)
+        rows = dict(sorted(rows.items(), key=lambda kv: (
+            order.index(kv[0]) if kv[0] in order else len(order), kv[0])))
+        for row in (*rows.values(), total):
+            row["seconds"] = round(row["seconds"], 3)
+        rows["total"] = total
         return rows
 
     def to_json(self) -> dict:
@@ -72,10 +79,11 @@ class Report:
 
     def table(self) -> str:
         """The summary as a plain-text table (what the CLI prints)."""
-        header = ("layer", PASS, FAIL, DECLARED, UNSUPPORTED, "worst abs err", "worst rel err")
+        header = ("layer", PASS, FAIL, DECLARED, UNSUPPORTED, "seconds", "worst abs err",
+                  "worst rel err")
         lines = [header]
         for layer, row in self.summary().items():
-            lines.append((layer, *(str(row[s]) for s in STATUSES),
+            lines.append((layer, *(str(row[s]) for s in STATUSES), f"{row['seconds']:.1f}",
                           _err(row["worst_abs"], row["worst_abs_id"]),
                           _err(row["worst_rel"], row["worst_rel_id"])))
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -83,7 +91,7 @@ class Report:
         for line in lines:
             if line[0] == "total":
                 out.append("-" * len(out[0]))
-            cells = [c.ljust(w) if i in (0, 5, 6) else c.rjust(w)
+            cells = [c.ljust(w) if i in (0, 6, 7) else c.rjust(w)
                      for i, (c, w) in enumerate(zip(line, widths))]
             out.append("  ".join(cells).rstrip())
         return "\n".join(out)
@@ -101,12 +109,13 @@ class Report:
             "",
             "## Summary",
             "",
-            "| layer | pass | fail | declared | unsupported | worst abs err | worst rel err |",
-            "|---|---:|---:|---:|---:|---|---|",
+            "| layer | pass | fail | declared | unsupported | seconds | worst abs err | "
+            "worst rel err |",
+            "|---|---:|---:|---:|---:|---:|---|---|",
         ]
         for layer, row in self.summary().items():
             out.append(f"| {layer} | " + " | ".join(str(row[s]) for s in STATUSES) + " | "
-                       f"{_err(row['worst_abs'], row['worst_abs_id'])} | "
+                       f"{row['seconds']:.1f} | {_err(row['worst_abs'], row['worst_abs_id'])} | "
                        f"{_err(row['worst_rel'], row['worst_rel_id'])} |")
         for layer, row in self.summary().items():
             if layer != "total":
@@ -118,7 +127,7 @@ class Report:
         results = [r for r in self.results if r.layer == layer]
         counts = ", ".join(f"{row[s]} {s}" for s in STATUSES)
         out = ["", f"## Layer `{layer}`", "", _description(layer), "",
-               f"- {len(results)} tests: {counts}",
+               f"- {len(results)} tests in {row['seconds']:.1f} s: {counts}",
                f"- worst abs err {_err(row['worst_abs'], row['worst_abs_id'])}; "
                f"worst rel err {_err(row['worst_rel'], row['worst_rel_id'])}"]
         out += [f"- {note}" for note in self.notes.get(layer, [])]
@@ -152,7 +161,7 @@ def _description(layer: str) -> str:
 
 
 def _empty_row() -> dict:
-    return {**dict.fromkeys(STATUSES, 0), "worst_abs": None, "worst_abs_id": None,
+    return {**dict.fromkeys(STATUSES, 0), "seconds": 0.0, "worst_abs": None, "worst_abs_id": None,
             "worst_rel": None, "worst_rel_id": None}
 
 
