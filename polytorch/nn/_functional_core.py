@@ -30,6 +30,7 @@ from ..ops import nn as NN
 from ..ops import random as RNG
 from ..ops import reduction as R
 from ..ops import shape as S
+from ..ops import sorting as SO
 from ..ops.nn import _softmax_input
 
 __all__ = [
@@ -963,7 +964,7 @@ def _padding_index(padding_idx, n: int) -> int:
 def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
     """Rescale in place the rows of ``weight`` that ``input`` reads to norm <= ``max_norm``."""
     with no_grad():
-        rows = I.unique(S.reshape(input, (-1,)))
+        rows = SO.unique(S.reshape(input, (-1,)))
         picked = I.index_select(weight, 0, rows)
         norms = R.norm(picked, norm_type, 1, keepdim=True)
         scale = E.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
