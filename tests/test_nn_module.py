@@ -793,3 +793,47 @@ def test_parameter_list_and_dict_match_torch():
     tpd = torch.nn.ParameterDict({"a": torch.ones(1)})
     assert _torch_spelling(repr(pd)).replace("torch.FloatTensor", "torch.FloatTensor") == \
         repr(tpd)
+
+
+def _backward_hook_multi(lib, lnn):
+    def host(gs):
+        return [None if g is None else g.detach().numpy().round(4).tolist() for g in gs]
+
+    class M(lnn.Module):
+        def forward(self, x, k, y):
+            return x * y * k, x + 1
+
+    class N(lnn.Module):
+        def forward(self, x, unused):
+            return x * 2
+
+    log = []
+
+    def hook(mod, gin, gout):
+        log.append(("full", host(gin), host(gout)))
+
+    def pre(mod, gout):
+        log.append(("pre", host(gout)))
+        return (gout[0] * 2, gout[1])
+
+    m = M()
+    m.register_full_backward_hook(hook)
+    m.register_full_backward_pre_hook(pre)
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    a, _ = m(x, 2.0, lib.tensor([3.0, 4.0]))  # y needs no grad; output b unused
+    a.sum().backward()
+    log.append(x.grad.tolist())
+    y = lib.tensor([3.0, 4.0], requires_grad=True)
+    a, b = m(x, 3.0, y)
+    (a.sum() + (b * b).sum()).backward()
+    log.append((x.grad.tolist(), y.grad.tolist()))
+    n = N()
+    n.register_full_backward_hook(hook)
+    u = lib.ones(2, requires_grad=True)
+    n(lib.tensor([3.0, 4.0], requires_grad=True), u).sum().backward()
+    log.append(u.grad.tolist())
+    return log
+
+
+def test_full_backward_hooks_tuples_non_tensors_and_unused_match_torch():
+    assert _backward_hook_multi(pt, nn) == _backward_hook_multi(torch, torch.nn)

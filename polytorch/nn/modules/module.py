@@ -149,8 +149,7 @@ class _BackwardHookFunction(Function):
     def forward(ctx, state, which, *tensors):
         ctx.state = state
         ctx.which = which
-        ctx.set_materialize_grads(False)
-        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        ctx.set_materialize_grads(False)  # an unused output's gradient reaches hooks as None
         return tensors
 
     @staticmethod
@@ -166,46 +165,58 @@ class _BackwardHook:
         self.user_pre_hooks = user_pre_hooks
         self.grad_outputs = None
         self.n_inputs = 0
-        self.input_index: list | None = None
+        self.inputs: tuple | None = None  # (live positions, {tensor position: meta})
         self.n_outputs = 0
-        self.output_index: list = []
+        self.outputs: tuple = ((), {})
 
-    def _apply(self, which: str, values: tuple) -> tuple:
-        index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
-        tensors = [values[i] for i in index]
-        if not _grad_mode.state.enabled or not any(t.requires_grad for t in tensors):
+    def _apply(self, which: str, values: tuple):
+        # Only tensors that require grad go through the Function; the others keep
+        # their identity and show up in the hooks as zero gradients, as in PyTorch.
+        live = [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad]
+        if not _grad_mode.state.enabled or not live:
             return values, None
-        new = _BackwardHookFunction.apply(self, which, *tensors)
+        meta = {i: (tuple(v.shape), v.dtype, v.device) for i, v in enumerate(values)
+                if isinstance(v, Tensor)}
+        new = _BackwardHookFunction.apply(self, which, *[values[i] for i in live])
         out = list(values)
-        for i, t in zip(index, new):
+        for i, t in zip(live, new):
             out[i] = t
-        return tuple(out), index
+        return tuple(out), (live, meta)
 
     def setup_input_hook(self, args: tuple) -> tuple:
         self.n_inputs = len(args)
         if not self.user_hooks:
+            self.inputs = None
             return args
-        args, self.input_index = self._apply("in", args)
+        args, self.inputs = self._apply("in", args)
         return args
 
     def setup_output_hook(self, result: Any) -> Any:
         is_tuple = isinstance(result, tuple)
         values = result if is_tuple else (result,)
         self.n_outputs = len(values)
-        values, index = self._apply("out", values)
-        self.output_index = index or []
+        values, outputs = self._apply("out", values)
+        self.outputs = outputs or ((), {})
         return values if is_tuple else values[0]
 
-    def _pack(self, index: list, grads: tuple, n: int) -> tuple:
+    @staticmethod
+    def _pack(spec: tuple, grads: tuple, n: int, zeros: bool) -> tuple:
+        live, meta = spec
         out = [None] * n
-        for i, g in zip(index, grads):
+        for i, g in zip(live, grads):
             out[i] = g
+        if zeros:
+            from ..._creation import zeros as make_zeros
+
+            for i, (shape, dtype, device) in meta.items():
+                if out[i] is None:
+                    out[i] = make_zeros(shape, dtype=dtype, device=device)
         return tuple(out)
 
     def on_grad(self, which: str, grads: tuple) -> tuple:
         module = self.module
         if which == "out":
-            grad_outputs = self._pack(self.output_index, grads, self.n_outputs)
+            grad_outputs = self._pack(self.outputs, grads, self.n_outputs, False)
             for hook in self.user_pre_hooks:
                 res = hook(module, grad_outputs)
                 if res is not None:
@@ -217,7 +228,7 @@ class _BackwardHook:
                         )
                     grad_outputs = res
             self.grad_outputs = grad_outputs
-            if self.input_index is None:
+            if self.inputs is None and self.user_hooks:
                 # No input needs a gradient: the hooks run now, with grad_input all None.
                 grad_inputs = (None,) * self.n_inputs
                 for hook in self.user_hooks:
@@ -228,8 +239,8 @@ class _BackwardHook:
                             "always return None or None for all gradients."
                         )
                 self.grad_outputs = None
-            return tuple(grad_outputs[i] for i in self.output_index)
-        grad_inputs = self._pack(self.input_index, grads, self.n_inputs)
+            return tuple(grad_outputs[i] for i in self.outputs[0])
+        grad_inputs = self._pack(self.inputs, grads, self.n_inputs, True)
         for hook in self.user_hooks:
             res = hook(module, grad_inputs, self.grad_outputs)
             if res is None:
@@ -243,7 +254,8 @@ class _BackwardHook:
                 )
             grad_inputs = res
         self.grad_outputs = None
-        return tuple(grad_inputs[i] for i in self.input_index)
+        # Inputs that got no gradient get zeros, as PyTorch's hook node materialises them.
+        return tuple(grad_inputs[i] for i in self.inputs[0])
 
 
 class Module:
@@ -814,9 +826,9 @@ class Module:
                 memo.add(module)
                 yield name, module
 
-    def modules(self) -> Iterator[Module]:
-        """This module and all its submodules, depth first, each once."""
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        """This module and all its submodules, depth first (each once if ``remove_duplicate``)."""
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_modules(self, memo: set | None = None, prefix: str = "",
@@ -873,6 +885,9 @@ class Module:
                     else:
                         g.requires_grad_(False)
                     g.zero_()
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Accepted for PyTorch compatibility: polytorch runs eagerly, so this does nothing."""
 
     def share_memory(self) -> Module:
         """A no-op kept for PyTorch compatibility (no shared-memory tensors here)."""
