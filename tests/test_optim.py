@@ -44,6 +44,10 @@ CASES = [
     ("RMSprop", {"lr": 0.01, "centered": True}),
     ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
     ("RMSprop", {"lr": 0.01, "momentum": 0.5, "alpha": 0.9, "maximize": True}),
+    ("Rprop", {"lr": 0.05}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2), "maximize": True}),
+    ("ASGD", {"lr": 0.05}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 3, "weight_decay": 0.1}),
 ]
 STEPS = 8  # RAdam's rectification starts at step 6 with beta2=0.999
 
@@ -162,7 +166,7 @@ def test_signatures_match_torch():
 
 def test_param_group_keys_match_torch():
     for name in ("SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam",
-                 "RMSprop", "LBFGS"):
+                 "RMSprop", "Rprop", "ASGD", "LBFGS"):
         a = polytorch.zeros(2, requires_grad=True)
         b = torch.zeros(2, requires_grad=True)
         ours = getattr(optim, name)([a]).state_dict()
@@ -536,7 +540,18 @@ def test_docstring_examples():
     import importlib
 
     for name in ("optimizer", "sgd", "adam", "adamw", "adadelta", "adagrad", "adamax",
-                 "nadam", "radam", "rmsprop", "lbfgs", "lr_scheduler"):
+                 "nadam", "radam", "rmsprop", "rprop", "asgd", "lbfgs", "lr_scheduler"):
         module = importlib.import_module(f"polytorch.optim.{name}")
         result = doctest.testmod(module, extraglobs={"polytorch": polytorch})
         assert result.failed == 0, name
+
+
+def test_complex_parameters_refused_clearly():
+    z = polytorch.zeros(2, dtype=polytorch.complex64, requires_grad=True)
+    z.grad = polytorch.ones(2, dtype=polytorch.complex64)
+    opt = optim.Adam([z])
+    with pytest.raises(NotImplementedError, match="Adam: complex parameters"):
+        opt.step()
+    assert len(opt.state[z]) == 0
+    with pytest.raises(NotImplementedError, match="Adagrad: complex"):
+        optim.Adagrad([z])

@@ -16,6 +16,7 @@ from .optimizer import (
     _check_nonneg,
     _get_value,
     _new_scalar,
+    _real_only,
     _to_scalar,
 )
 
@@ -64,6 +65,7 @@ class Adagrad(Optimizer):
         # Adagrad creates its state eagerly (PyTorch does too), from the defaults' value.
         for group in self.param_groups:
             for p in group["params"]:
+                _real_only("Adagrad", p)
                 state = self.state[p]
                 state["step"] = _new_scalar(0.0)
                 state["sum"] = polytorch.full_like(p, initial_accumulator_value)

@@ -17,6 +17,7 @@ from .optimizer import (
     _check_nonneg,
     _get_value,
     _new_scalar,
+    _real_only,
     _to_scalar,
 )
 
@@ -104,6 +105,7 @@ class Adam(Optimizer):
                     continue
                 state = self.state[param]
                 if len(state) == 0:
+                    _real_only(type(self).__name__, param)
                     state["step"] = _new_scalar(0.0)
                     state["exp_avg"] = polytorch.zeros_like(param)
                     state["exp_avg_sq"] = polytorch.zeros_like(param)

@@ -17,6 +17,7 @@ from .optimizer import (
     _check_nonneg,
     _get_value,
     _new_scalar,
+    _real_only,
     _to_scalar,
 )
 
@@ -85,6 +86,7 @@ class Adamax(Optimizer):
                     continue
                 state = self.state[param]
                 if len(state) == 0:
+                    _real_only("Adamax", param)
                     state["step"] = _new_scalar(0.0)
                     state["exp_avg"] = polytorch.zeros_like(param)
                     state["exp_inf"] = polytorch.zeros_like(param)

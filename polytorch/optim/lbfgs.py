@@ -15,7 +15,7 @@ from typing import Any
 import polytorch
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_lr, _to_scalar
+from .optimizer import Optimizer, ParamsT, _check_lr, _real_only, _to_scalar
 
 __all__ = ["LBFGS"]
 
@@ -169,6 +169,8 @@ class LBFGS(Optimizer):
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
+        for p in self._params:
+            _real_only("LBFGS", p)
         self._numel_cache = None
 
     def _numel(self) -> int:

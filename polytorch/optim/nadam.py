@@ -17,6 +17,7 @@ from .optimizer import (
     _check_nonneg,
     _get_value,
     _new_scalar,
+    _real_only,
     _to_scalar,
 )
 
@@ -91,6 +92,7 @@ class NAdam(Optimizer):
                     continue
                 state = self.state[param]
                 if len(state) == 0:
+                    _real_only("NAdam", param)
                     state["step"] = _new_scalar(0.0)
                     state["mu_product"] = _new_scalar(1.0)
                     state["exp_avg"] = polytorch.zeros_like(param)

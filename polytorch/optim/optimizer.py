@@ -95,6 +95,14 @@ def _new_scalar(value: float) -> Tensor:
     return polytorch.tensor(value, dtype=polytorch.float32, device="cpu")
 
 
+def _real_only(name: str, param: Tensor) -> None:
+    """Refuse complex parameters where PyTorch updates their real view (not supported yet)."""
+    if param.is_complex():
+        raise NotImplementedError(
+            f"{name}: complex parameters are not supported (got one of dtype {param.dtype}); "
+            "optimize its real and imaginary parts as separate real tensors")
+
+
 def _check_flags(name: str, **flags) -> None:
     """``foreach``/``fused``/``capturable``/``differentiable`` must be bools (or None)."""
     for key, value in flags.items():

@@ -17,6 +17,7 @@ from .optimizer import (
     _check_nonneg,
     _get_value,
     _new_scalar,
+    _real_only,
     _to_scalar,
 )
 
@@ -92,6 +93,7 @@ class RAdam(Optimizer):
                     continue
                 state = self.state[param]
                 if len(state) == 0:
+                    _real_only("RAdam", param)
                     state["step"] = _new_scalar(0.0)
                     state["exp_avg"] = polytorch.zeros_like(param)
                     state["exp_avg_sq"] = polytorch.zeros_like(param)

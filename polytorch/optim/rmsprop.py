@@ -15,6 +15,7 @@ from .optimizer import (
     _check_lr,
     _check_nonneg,
     _new_scalar,
+    _real_only,
     _to_scalar,
 )
 
@@ -87,6 +88,7 @@ class RMSprop(Optimizer):
                     continue
                 state = self.state[param]
                 if len(state) == 0:
+                    _real_only("RMSprop", param)
                     state["step"] = _new_scalar(0.0)
                     state["square_avg"] = polytorch.zeros_like(param)
                     if momentum > 0:

@@ -1,0 +1,110 @@
+"""Averaged SGD, PyTorch's ``torch.optim.ASGD``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import polytorch
+
+from .._tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_flags,
+    _check_lr,
+    _check_nonneg,
+    _get_value,
+    _new_scalar,
+    _real_only,
+    _to_scalar,
+)
+
+__all__ = ["ASGD"]
+
+
+class ASGD(Optimizer):
+    """Averaged stochastic gradient descent (Polyak & Juditsky): SGD plus a running average.
+
+    The average of the iterates is kept in the state as ``ax``; the step size decays as
+    ``lr / (1 + lambd * lr * t) ** alpha`` and averaging starts at step ``t0``.
+
+    Args:
+        params: tensors or param groups to optimize.
+        lr: learning rate.
+        lambd: decay term.
+        alpha: power of the eta update.
+        t0: step at which averaging starts.
+        weight_decay: L2 penalty added to the gradient.
+        foreach: accepted for compatibility (ignored).
+        maximize: maximize the objective instead of minimizing it.
+        differentiable: accepted for compatibility (ignored).
+        capturable: accepted for compatibility (ignored).
+
+    Example:
+        >>> w = polytorch.ones(2, requires_grad=True)
+        >>> opt = polytorch.optim.ASGD([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+    """
+
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
+        _check_lr(lr)
+        _check_nonneg("weight_decay value", weight_decay)
+        _check_flags("ASGD", foreach=foreach, differentiable=differentiable,
+                     capturable=capturable)
+        defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
+                    "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable, "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
+        loss = None
+        if closure is not None:
+            with polytorch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, lambd, alpha = _to_scalar(group["lr"]), group["lambd"], group["alpha"]
+            t0, weight_decay = group["t0"], group["weight_decay"]
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                state = self.state[param]
+                if len(state) == 0:
+                    _real_only("ASGD", param)
+                    # eta and mu live with step on the cpu (PyTorch puts them on the
+                    # param's device): they are read as numbers every step.
+                    state["step"] = _new_scalar(0.0)
+                    state["eta"] = _new_scalar(float(lr))
+                    state["mu"] = _new_scalar(1.0)
+                    state["ax"] = polytorch.zeros_like(param)
+                mu, ax, eta, step_t = state["mu"], state["ax"], state["eta"], state["step"]
+                if group["maximize"]:
+                    grad = -grad
+                step_t += 1
+                if weight_decay != 0:
+                    grad = grad.add(param, alpha=weight_decay)
+                eta_value = _get_value(eta)
+                param.mul_(1 - lambd * eta_value)
+                param.add_(grad, alpha=-eta_value)
+                if _get_value(mu) != 1:
+                    ax.add_(param.sub(ax).mul_(_get_value(mu)))
+                else:
+                    ax.copy_(param)
+                step = _get_value(step_t)
+                eta.fill_(lr / ((1 + lambd * lr * step) ** alpha))
+                mu.fill_(1 / max(1, step - t0))
+        return loss
