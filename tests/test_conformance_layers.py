@@ -350,6 +350,8 @@ def test_checkpoint_layer_catches_unchecked_corruption(monkeypatch):
 
 @pytest.mark.parametrize("device", ["strict:1", "strict:4"])
 def test_training_layer_on_strict(device):
+    # (cpu: the full CLI run in test_conformance.py; cpu@jax compiles every op of the
+    # runs, about a minute: run by hand, see the issue notes)
     register_strict_backend()
     report = conformance.run(device, layers=["training"])
     status = {r.id: r.status for r in report.results}
@@ -360,13 +362,6 @@ def test_training_layer_on_strict(device):
         f"{r.id}: {r.message}" for r in report.results]
     row = report.summary()["training"]
     assert row["worst_rel"] < 1e-4
-
-
-def test_training_layer_on_jax_mlp():
-    target = conformance.open_target("cpu@jax")
-    cases = conformance.collect(target, layers=["training"], select="training/mlp")
-    (result,) = conformance.run_cases(cases, target)
-    assert result.status == conformance.PASS, result.message
 
 
 def test_training_layer_catches_a_wrong_golden_loss(monkeypatch):
