@@ -32,6 +32,8 @@ class NumpyBackend(NumpyLikeBackend):
     name = "numpy"
     device_types = ("cpu",)
     mutable = True
+    # Native kernels for what the array API lacks (polytorch/ops/conv.py has the references).
+    kernels = {}  # filled below the class
 
     @staticmethod
     def quiet_context():
@@ -124,3 +126,63 @@ def _extremum(ufunc, general):
 
     return fn
 
+
+
+# -- native kernels of the conv family (Note [Convolution as im2col] in polytorch/ops/conv.py)
+
+
+def _fill(dtype, fill):
+    if dtype.kind in "fc":
+        return fill
+    return np.iinfo(dtype).min if fill == -np.inf else int(fill)
+
+
+def _crop_key(shape, padding):
+    """The slices that cut the negative amounts of ``padding`` off the trailing dims."""
+    lead = len(shape) - len(padding)
+    return (slice(None),) * lead + tuple(
+        slice(max(-lo, 0), shape[lead + i] - max(-hi, 0)) for i, (lo, hi) in enumerate(padding))
+
+
+def _im2col(xp, x, *, kernel_size, dilation, padding, stride, fill):
+    """``im2col`` as one strided window view and one copy (no per-offset slices)."""
+    nd = len(kernel_size)
+    if any(lo < 0 or hi < 0 for lo, hi in padding):
+        x = x[_crop_key(x.shape, padding)]
+    pads = [(max(lo, 0), max(hi, 0)) for lo, hi in padding]
+    if any(lo or hi for lo, hi in pads):
+        x = np.pad(x, [(0, 0)] * (x.ndim - nd) + pads, constant_values=_fill(x.dtype, fill))
+    extents = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel_size))
+    axes = tuple(range(2, 2 + nd))
+    win = np.lib.stride_tricks.sliding_window_view(x, extents, axis=axes)
+    win = win[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
+              + tuple(slice(None, None, d) for d in dilation)]
+    blocks = win.shape[2:2 + nd]
+    perm = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + axes
+    k = 1
+    for v in kernel_size:
+        k *= v
+    return win.transpose(perm).reshape(x.shape[:2] + (k,) + blocks)
+
+
+def _col2im(backend, cols, *, output_size, kernel_size, dilation, padding, stride):
+    """``col2im`` with in-place adds of each kernel offset's slice."""
+    import itertools
+
+    blocks = cols.shape[3:]
+    padded = tuple(o + lo + hi for o, (lo, hi) in zip(output_size, padding))
+    out = np.zeros(cols.shape[:2] + padded, dtype=cols.dtype)
+    for j, off in enumerate(itertools.product(*(range(k) for k in kernel_size))):
+        key = (slice(None), slice(None)) + tuple(
+            slice(o * d, o * d + s * (n - 1) + 1, s)
+            for o, d, s, n in zip(off, dilation, stride, blocks))
+        out[key] += cols[:, :, j]
+    # Cut the padding off; a negative amount (output padding) adds zeros instead.
+    out = out[_crop_key(out.shape, [(-max(lo, 0), -max(hi, 0)) for lo, hi in padding])]
+    grow = [(max(-lo, 0), max(-hi, 0)) for lo, hi in padding]
+    if any(a or b for a, b in grow):
+        out = np.pad(out, [(0, 0), (0, 0)] + grow)
+    return np.ascontiguousarray(out)
+
+
+NumpyBackend.kernels = {"im2col": _im2col, "col2im": _col2im}
