@@ -10,7 +10,6 @@ backward with the same upstream gradient. cpu@jax and strict:1 see a few small c
 from __future__ import annotations
 
 import inspect
-import itertools
 
 import numpy as np
 import pytest
@@ -85,8 +84,10 @@ def _x(*shape):
     return _RNG.standard_normal(shape).astype(np.float32)
 
 
-GRID = list(itertools.product(
-    ["RNN", "LSTM", "GRU"], [1, 2], [False, True], [False, True], [False, True]))
+# Every pair of the four options in every combination (a pairwise covering design).
+_OPTIONS = [(1, False, False, False), (1, True, True, True), (2, False, True, True),
+            (2, True, False, True), (2, True, True, False)]
+GRID = [(kind, *opts) for kind in ("RNN", "LSTM", "GRU") for opts in _OPTIONS]
 
 
 @pytest.mark.parametrize("kind,num_layers,bidirectional,batch_first,with_h0", GRID)
@@ -166,6 +167,8 @@ def test_cells_match_torch(kind, kw, batched, with_h0):
 
 
 def test_gru_cell_on_every_device(device):
+    if device.endswith("@jax"):
+        pytest.skip("test_lstm_on_every_device covers JAX (it compiles every op per shape)")
     _compare(lambda dev: nn.GRUCell(4, 3, device=dev), lambda: torch.nn.GRUCell(4, 3),
              _x(2, 4), (_x(2, 3),), device)
 
@@ -274,10 +277,10 @@ def re_escape(s: str) -> str:
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 def test_gradcheck_small_layer_float64(kind):
     polytorch.manual_seed(0)
-    m = getattr(nn, kind)(2, 3, bidirectional=True, dtype=polytorch.float64)
+    m = getattr(nn, kind)(2, 2, dtype=polytorch.float64)  # small: one Jacobian column each
     params = list(m.parameters())
     x = polytorch.randn(3, 2, 2, dtype=polytorch.float64, requires_grad=True)
-    h0 = polytorch.randn(2, 2, 3, dtype=polytorch.float64, requires_grad=True)
+    h0 = polytorch.randn(1, 2, 2, dtype=polytorch.float64, requires_grad=True)
 
     def fn(x, h0, *weights):
         hx = (h0, h0 * 0.5) if kind == "LSTM" else h0

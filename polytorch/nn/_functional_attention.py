@@ -16,51 +16,22 @@ import math
 import polytorch
 
 from .._tensor import Tensor
+from ._functional_core import dropout, linear, softmax
 
 __all__ = ["multi_head_attention_forward", "scaled_dot_product_attention"]
-
-
-def _core(name: str):
-    """``nn.functional``'s core function ``name`` (softmax, linear, dropout), or None."""
-    from . import _functional_core
-
-    return getattr(_functional_core, name, None)
 
 
 def _softmax(x: Tensor, safe: bool) -> Tensor:
     """Softmax over the last dim; with ``safe``, rows that are all ``-inf`` give zeros."""
     if not safe:
-        fn = _core("softmax")
-        if fn is not None:
-            return fn(x, dim=-1)
+        return softmax(x, dim=-1)
     # The shift is only for range: softmax does not depend on it, so it is detached
     # (its gradient would be zero) and a row of -inf is shifted by 0, not by -inf.
     top = x.detach().amax(dim=-1, keepdim=True)
-    if safe:
-        top = polytorch.where(polytorch.isfinite(top), top, 0.0)
+    top = polytorch.where(polytorch.isfinite(top), top, 0.0)
     e = (x - top).exp()
     total = e.sum(dim=-1, keepdim=True)
-    if safe:
-        total = polytorch.where(total == 0, 1.0, total)
-    return e / total
-
-
-def _linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    fn = _core("linear")
-    if fn is not None:
-        return fn(x, weight, bias)
-    out = x @ weight.T
-    return out if bias is None else out + bias
-
-
-def _dropout(x: Tensor, p: float) -> Tensor:
-    fn = _core("dropout")
-    if fn is not None:
-        return fn(x, p=p, training=True)
-    if p >= 1.0:
-        return x * 0.0
-    keep = polytorch.rand(x.shape, dtype=x.dtype, device=x.device) >= p
-    return polytorch.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+    return e / polytorch.where(total == 0, 1.0, total)
 
 
 def scaled_dot_product_attention(
@@ -142,7 +113,7 @@ def scaled_dot_product_attention(
             )
     weights = _softmax(scores, safe=masked)
     if dropout_p > 0.0:
-        weights = _dropout(weights, dropout_p)
+        weights = dropout(weights, dropout_p)
     return weights @ value
 
 
@@ -296,16 +267,16 @@ def multi_head_attention_forward(
     # -- in-projection
     if not use_separate_proj_weight:
         if key is value and query is key:  # self-attention: one matmul for q, k and v
-            q, k, v = _linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
+            q, k, v = linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
         else:
             w_q, w_k, w_v = in_proj_weight.chunk(3)
             b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
-            q, k, v = _linear(query, w_q, b_q), _linear(key, w_k, b_k), _linear(value, w_v, b_v)
+            q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
     else:
         b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
-        q = _linear(query, q_proj_weight, b_q)
-        k = _linear(key, k_proj_weight, b_k)
-        v = _linear(value, v_proj_weight, b_v)
+        q = linear(query, q_proj_weight, b_q)
+        k = linear(key, k_proj_weight, b_k)
+        v = linear(value, v_proj_weight, b_v)
 
     if attn_mask is not None:
         if attn_mask.ndim == 2:
@@ -364,9 +335,9 @@ def multi_head_attention_forward(
             scores = scores + attn_mask
         weights = _softmax(scores, safe=False)
         if dropout_p > 0.0:
-            weights = _dropout(weights, dropout_p)
+            weights = dropout(weights, dropout_p)
         out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        out = _linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+        out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
             weights = weights.mean(dim=1)
@@ -384,7 +355,7 @@ def multi_head_attention_forward(
     v = v.reshape(bsz, num_heads, src_len, head_dim)
     out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
     out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    out = _linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     if not is_batched:
         out = out.squeeze(1)
     return out, None

@@ -18,7 +18,7 @@ import warnings
 import polytorch
 
 from ..._tensor import Tensor
-from .._functional_attention import _dropout
+from .._functional_core import dropout as _dropout
 from ..parameter import Parameter
 from .module import Module
 
@@ -208,7 +208,7 @@ class RNNBase(Module):
                     f.append(s)
             x = outs[0] if num_directions == 1 else polytorch.cat(outs, dim=-1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                x = _dropout(x, self.dropout)
+                x = _dropout(x, self.dropout, training=True)
         return x, tuple(polytorch.stack(f) for f in finals)
 
     def _direction(self, x: Tensor, weights: list, states: tuple, reverse: bool):
