@@ -540,7 +540,8 @@ def test_docstring_examples():
     import importlib
 
     for name in ("optimizer", "sgd", "adam", "adamw", "adadelta", "adagrad", "adamax",
-                 "nadam", "radam", "rmsprop", "rprop", "asgd", "lbfgs", "lr_scheduler"):
+                 "nadam", "radam", "rmsprop", "rprop", "asgd", "lbfgs", "lr_scheduler",
+                 "swa_utils"):
         module = importlib.import_module(f"polytorch.optim.{name}")
         result = doctest.testmod(module, extraglobs={"polytorch": polytorch})
         assert result.failed == 0, name
