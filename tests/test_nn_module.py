@@ -837,3 +837,15 @@ def _backward_hook_multi(lib, lnn):
 
 def test_full_backward_hooks_tuples_non_tensors_and_unused_match_torch():
     assert _backward_hook_multi(pt, nn) == _backward_hook_multi(torch, torch.nn)
+
+
+def test_failed_to_changes_nothing():
+    net = P_NET()
+    net.stem.norm.running = pt.zeros(4, dtype=pt.float64)  # strict:3 has no float64
+    before = {n: (id(t), t.device) for n, t in net.state_dict(keep_vars=True).items()}
+    with pytest.raises(TypeError, match="float64 is not supported on device 'strict:3'"):
+        net.to("strict:3")
+    after = {n: (id(t), t.device) for n, t in net.state_dict(keep_vars=True).items()}
+    assert before == after
+    net.to("strict:3", pt.float32)  # casting first makes it fit
+    assert str(net.stem.norm.running.device) == "strict:3"

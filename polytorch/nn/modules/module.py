@@ -953,37 +953,52 @@ class Module:
         def convert(t: Tensor) -> Tensor:
             cast = dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) \
                 else None
+            if cast is not None and device is not None and cast.itemsize < t.dtype.itemsize:
+                # Narrow first: less to move, and the target may lack the wider dtype.
+                return t.to(dtype=cast).to(device=device)
             return t.to(device=device, dtype=cast)
 
-        return self._apply(convert)
+        return self._convert(convert)
+
+    def _convert(self, fn: Callable[[Tensor], Tensor]) -> Module:
+        # All conversions first (a device without the dtype fails here), then ``_apply``
+        # with the results: a failed ``to`` leaves the whole module as it was.
+        done: dict[int, Tensor] = {}
+        with _grad_mode.no_grad():
+            for m in self.modules():
+                for t in itertools.chain(m._parameters.values(), m._buffers.values()):
+                    for x in (t, None if t is None else t._grad):
+                        if x is not None and id(x) not in done:
+                            done[id(x)] = fn(x)
+        return self._apply(lambda t: done[id(t)] if id(t) in done else fn(t))
 
     def cpu(self) -> Module:
         """Move parameters and buffers to the CPU."""
-        return self._apply(lambda t: t.cpu())
+        return self._convert(lambda t: t.cpu())
 
     def cuda(self, device: Any = None) -> Module:
         """Move parameters and buffers to a CUDA device."""
-        return self._apply(lambda t: t.cuda(device))
+        return self._convert(lambda t: t.cuda(device))
 
     def type(self, dst_type: Any) -> Module:
         """Cast all parameters and buffers to ``dst_type``."""
-        return self._apply(lambda t: t.type(dst_type))
+        return self._convert(lambda t: t.type(dst_type))
 
     def float(self) -> Module:
         """Cast floating point parameters and buffers to float32."""
-        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
+        return self._convert(lambda t: t.float() if t.is_floating_point() else t)
 
     def double(self) -> Module:
         """Cast floating point parameters and buffers to float64."""
-        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+        return self._convert(lambda t: t.double() if t.is_floating_point() else t)
 
     def half(self) -> Module:
         """Cast floating point parameters and buffers to float16."""
-        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+        return self._convert(lambda t: t.half() if t.is_floating_point() else t)
 
     def bfloat16(self) -> Module:
         """Cast floating point parameters and buffers to bfloat16."""
-        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+        return self._convert(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
         """Move parameters and buffers to ``device`` without keeping their values."""
