@@ -556,3 +556,37 @@ def test_complex_parameters_refused_clearly():
     assert len(opt.state[z]) == 0
     with pytest.raises(NotImplementedError, match="Adagrad: complex"):
         optim.Adagrad([z])
+
+
+def test_global_hooks_and_state_dict_hooks():
+    from polytorch.optim.optimizer import (
+        register_optimizer_step_post_hook,
+        register_optimizer_step_pre_hook,
+    )
+
+    a = polytorch.ones(2, requires_grad=True)
+    opt = optim.SGD([a], lr=0.1)
+    calls = []
+    h1 = register_optimizer_step_pre_hook(lambda o, args, kw: calls.append("global-pre"))
+    h2 = register_optimizer_step_post_hook(lambda o, args, kw: calls.append("global-post"))
+    h3 = opt.register_step_pre_hook(lambda o, args, kw: calls.append("pre"))
+    h4 = opt.register_step_post_hook(lambda o, args, kw: calls.append("post"))
+    try:
+        a.sum().backward()
+        opt.step()
+    finally:
+        for h in (h1, h2, h3, h4):
+            h.remove()
+    assert calls == ["global-pre", "pre", "post", "global-post"]
+    # A pre-hook may replace the arguments: here it supplies a closure.
+    opt.register_step_pre_hook(lambda o, args, kw: ((), {"closure": lambda: 7.0}))
+    assert opt.step() == 7.0
+    # state_dict hooks: the post hook may return a new dict; load pre-hook may too.
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+    assert opt.state_dict()["extra"] == 1
+    seen = []
+    opt.register_load_state_dict_pre_hook(
+        lambda o, sd: {k: v for k, v in sd.items() if k != "extra"})
+    opt.register_load_state_dict_post_hook(lambda o: seen.append(True))
+    opt.load_state_dict(opt.state_dict())
+    assert seen == [True]
