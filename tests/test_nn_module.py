@@ -506,15 +506,18 @@ def test_state_dict_hooks():
     assert list(m.state_dict()) == ["weight", "bias"]
 
 
-def test_save_load_round_trip(tmp_path):
+def test_save_load_round_trip(tmp_path, device):
     src = P_NET()
     _same_values(src, T_NET())
+    src.to(device)
     path = tmp_path / "net.safetensors"
     pt.save(src.state_dict(), path)
-    dst = P_NET()
-    dst.load_state_dict(pt.load(path))
+    dst = P_NET().to(device)
+    dst.load_state_dict(pt.load(path, map_location=device))
     for k, v in dst.state_dict().items():
-        np.testing.assert_array_equal(v.numpy(), src.state_dict()[k].numpy(), err_msg=k)
+        assert v.device == pt.device(device), k
+        np.testing.assert_array_equal(v.cpu().numpy(), src.state_dict()[k].cpu().numpy(),
+                                      err_msg=k)
 
 
 def test_safetensors_interchange_with_torch(tmp_path):
