@@ -590,3 +590,17 @@ def test_global_hooks_and_state_dict_hooks():
     opt.register_load_state_dict_post_hook(lambda o: seen.append(True))
     opt.load_state_dict(opt.state_dict())
     assert seen == [True]
+
+
+def test_base_class_method_signatures_match_torch():
+    pairs = [(optim.Optimizer, torch.optim.Optimizer),
+             (optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.LRScheduler)]
+    for ours_cls, theirs_cls in pairs:
+        for name, method in vars(theirs_cls).items():
+            if name.startswith("_") or not inspect.isfunction(method) \
+                    or name == "profile_hook_step":
+                continue
+            ours = inspect.signature(getattr(ours_cls, name)).parameters
+            theirs = inspect.signature(method).parameters
+            assert [(p.name, p.kind, p.default) for p in ours.values()] == \
+                [(p.name, p.kind, p.default) for p in theirs.values()], name
