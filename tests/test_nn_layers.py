@@ -293,7 +293,7 @@ def test_small_network_on_every_device(device):
     torch.manual_seed(0)
     t_layers = [tnn.Embedding(5, 4), tnn.Linear(4, 6), tnn.LayerNorm(6), tnn.GELU(),
                 tnn.BatchNorm1d(6), tnn.Linear(6, 2)]
-    o_layers = [_load(getattr(nn, type(t).__name__)(*a), t, device) for t, a in
+    o_layers = [_load(getattr(nn, type(t).__name__)(*a), t).to(device) for t, a in
                 zip(t_layers, [(5, 4), (4, 6), (6,), (), (6,), (6, 2)])]
     idx = np.array([0, 3, 4, 1])
 

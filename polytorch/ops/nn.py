@@ -23,7 +23,7 @@ from . import reduction as R
 from . import shape as S
 from ._registry import defop
 
-__all__ = ["softmax", "log_softmax", "softmin", "embedding"]
+__all__ = ["softmax", "log_softmax", "embedding"]
 
 TENSOR_METHODS: dict = {}  # filled at the end of the module
 INPLACE_METHODS: dict = {}
@@ -117,17 +117,6 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: D.dtype | None = N
     """
     input, dim = _softmax_input(input, dim, dtype, "log_softmax")
     return _on_0d(log_softmax_op, input, dim)
-
-
-def softmin(input: Tensor, dim: int | None = None, dtype: D.dtype | None = None) -> Tensor:
-    """``softmax(-input, dim)``.
-
-    Example:
-        >>> polytorch.softmin(polytorch.tensor([0.0, 0.0]), dim=0)
-        tensor([0.5000, 0.5000])
-    """
-    input, dim = _softmax_input(input, dim, dtype, "softmin")
-    return _on_0d(softmax_op, E.neg(input), dim)
 
 
 # -- softplus and logsigmoid ---------------------------------------------------------------
