@@ -18,6 +18,7 @@ import warnings
 import polytorch
 
 from ..._tensor import Tensor
+from ...autograd import Function
 from .._functional_core import dropout as _dropout
 from ..parameter import Parameter
 from .module import Module
@@ -29,6 +30,30 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 def _param(shape, device, dtype) -> Parameter:
     return Parameter(polytorch.empty(shape, device=device, dtype=dtype))
+
+
+class _Pieces(Function):
+    """``x.unbind(dim)`` (``sizes`` None) or ``x.split(sizes, dim)``, joined back in one op.
+
+    A slice's gradient is a zero tensor of the whole input with the slice filled in,
+    so T time steps taken by indexing cost T full-size tensors in backward
+    (quadratic in T); here the pieces' gradients are stacked (or concatenated) once.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.dim, ctx.sizes = dim, sizes
+        return x.unbind(dim) if sizes is None else x.split(sizes, dim)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        join = polytorch.stack if ctx.sizes is None else polytorch.cat
+        return join(grads, dim=ctx.dim), None, None
+
+
+def _gates(x: Tensor, hidden: int, n: int) -> tuple:
+    """The ``n`` gate blocks of ``(B, n * hidden)`` pre-activations."""
+    return _Pieces.apply(x, 1, [hidden] * n)
 
 
 class RNNBase(Module):
@@ -222,7 +247,7 @@ class RNNBase(Module):
         xi = x @ w_ih.T
         if b_ih is not None:
             xi = xi + (b_ih if gru else b_ih + b_hh)
-        steps = xi.unbind(0)
+        steps = _Pieces.apply(xi, 0, None)
         if reverse:
             steps = steps[::-1]
         w_hh_t = w_hh.T
@@ -232,12 +257,9 @@ class RNNBase(Module):
             h, c = states
             H = self.hidden_size
             for xt in steps:
-                gates = xt + h @ w_hh_t
-                sig = gates.sigmoid()
-                i, f, o = sig[:, :H], sig[:, H:2 * H], sig[:, 3 * H:]
-                g = gates[:, 2 * H:3 * H].tanh()
-                c = f * c + i * g
-                h = o * c.tanh()
+                i, f, g, o = _gates(xt + h @ w_hh_t, H, 4)
+                c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+                h = o.sigmoid() * c.tanh()
                 if w_hr_t is not None:
                     h = h @ w_hr_t
                 outs.append(h)
@@ -249,9 +271,10 @@ class RNNBase(Module):
                 hh = h @ w_hh_t
                 if b_hh is not None:
                     hh = hh + b_hh
-                rz = (xt[:, :2 * H] + hh[:, :2 * H]).sigmoid()
-                r, z = rz[:, :H], rz[:, H:]
-                n = (xt[:, 2 * H:] + r * hh[:, 2 * H:]).tanh()
+                x_rz, x_n = _Pieces.apply(xt, 1, [2 * H, H])
+                h_rz, h_n = _Pieces.apply(hh, 1, [2 * H, H])
+                r, z = _gates((x_rz + h_rz).sigmoid(), H, 2)
+                n = (x_n + r * h_n).tanh()
                 h = n + z * (h - n)  # (1 - z) * n + z * h
                 outs.append(h)
             last = (h,)
@@ -480,12 +503,9 @@ class LSTMCell(RNNCellBase):
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
         input, (h, c), is_batched = self._prepare(input, hx, 2)
         xi, hh = self._projections(input, h)
-        gates = xi + hh
-        H = self.hidden_size
-        sig = gates.sigmoid()
-        i, f, o = sig[:, :H], sig[:, H:2 * H], sig[:, 3 * H:]
-        c = f * c + i * gates[:, 2 * H:3 * H].tanh()
-        h = o * c.tanh()
+        i, f, g, o = _gates(xi + hh, self.hidden_size, 4)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = o.sigmoid() * c.tanh()
         return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -506,8 +526,9 @@ class GRUCell(RNNCellBase):
         input, (h,), is_batched = self._prepare(input, hx, 1)
         xi, hh = self._projections(input, h)
         H = self.hidden_size
-        rz = (xi[:, :2 * H] + hh[:, :2 * H]).sigmoid()
-        r, z = rz[:, :H], rz[:, H:]
-        n = (xi[:, 2 * H:] + r * hh[:, 2 * H:]).tanh()
+        x_rz, x_n = _Pieces.apply(xi, 1, [2 * H, H])
+        h_rz, h_n = _Pieces.apply(hh, 1, [2 * H, H])
+        r, z = _gates((x_rz + h_rz).sigmoid(), H, 2)
+        n = (x_n + r * h_n).tanh()
         h = n + z * (h - n)
         return h if is_batched else h.squeeze(0)
