@@ -604,3 +604,28 @@ def test_base_class_method_signatures_match_torch():
             theirs = inspect.signature(method).parameters
             assert [(p.name, p.kind, p.default) for p in ours.values()] == \
                 [(p.name, p.kind, p.default) for p in theirs.values()], name
+
+
+def test_load_state_dict_moves_state_to_param_device(tmp_path):
+    """Adam state saved on cpu@jax resumes on cpu (and back), as a checkpoint would."""
+    consts = _consts(polytorch, polytorch.float32)
+    params, opt = _make(polytorch, "Adam", _inits(), polytorch.float32, {"lr": 0.05}, "cpu")
+    jparams, jopt = _make(polytorch, "Adam", _inits(), polytorch.float32, {"lr": 0.05},
+                          "cpu@jax")
+    jconsts = _consts(polytorch, polytorch.float32, "cpu@jax")
+    for _ in zip(_train(polytorch, params, opt, consts, 2),
+                 _train(polytorch, jparams, jopt, jconsts, 2)):
+        pass
+    polytorch.save(jopt.state_dict(), tmp_path / "opt.pt")
+    sd = polytorch.load(tmp_path / "opt.pt", map_location="cpu@jax")
+    opt.load_state_dict(sd)  # state from cpu@jax into cpu parameters
+    st = opt.state[params[0]]
+    assert st["exp_avg"].device == params[0].device
+    assert st["step"].device == polytorch.device("cpu")  # the step counter stays on the host
+    jopt.load_state_dict(opt.state_dict())
+    assert jopt.state[jparams[0]]["step"].device == polytorch.device("cpu")
+    assert jopt.state[jparams[0]]["exp_avg"].device == polytorch.device("cpu@jax")
+    for _ in zip(_train(polytorch, params, opt, consts, 2),
+                 _train(polytorch, jparams, jopt, jconsts, 2)):
+        for p, q in zip(params, jparams):
+            np.testing.assert_allclose(_host(p), _host(q), rtol=1e-5, atol=1e-6)

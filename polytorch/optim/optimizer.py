@@ -310,7 +310,10 @@ class Optimizer:
                                                   param_groups, key=None) -> Tensor:
         """A copy of a state tensor on ``param``'s device (and dtype, if floating)."""
         if key == "step":
-            return value.clone()  # step stays a float32 cpu tensor, as PyTorch keeps it
+            # step goes (back) to the host, where a fresh optimizer creates it, so reading it
+            # never syncs a device (PyTorch keeps a loaded step wherever it was mapped).
+            out = value.to(device="cpu")
+            return out.clone() if out is value else out
         if param.is_floating_point():
             out = value.to(dtype=param.dtype, device=param.device)
         else:
@@ -322,7 +325,8 @@ class Optimizer:
         """Load a state (from ``state_dict``) into this optimizer, a deep copy of it.
 
         Parameters are matched by position (group by group), as in PyTorch; state tensors
-        are moved to their parameter's device and cast to its dtype (except ``step``).
+        are moved to their parameter's device and cast to its dtype, except ``step``, which
+        keeps its dtype and lives on the host (``"cpu"``).
 
         Raises:
             ValueError: the number of groups, or of parameters in a group, differs.
