@@ -418,7 +418,11 @@ class ParameterList(Module):
         """Append ``value`` (a tensor becomes a Parameter); returns ``self``."""
         new_idx = len(self)
         self._size += 1
-        self[new_idx] = value
+        try:
+            self[new_idx] = value
+        except BaseException:
+            self._size -= 1  # a value that cannot be stored leaves the list as it was
+            raise
         return self
 
     def extend(self, values: Iterable[Any]) -> ParameterList:

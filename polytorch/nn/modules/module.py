@@ -943,6 +943,8 @@ class Module:
         """
         from ..._tensor import _parse_to
 
+        # A positional bool is PyTorch's ``non_blocking`` (meaningless here).
+        args = tuple(a for a in args if not isinstance(a, bool))
         device, dtype, _ = _parse_to(args, dict(kwargs))
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
