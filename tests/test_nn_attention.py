@@ -287,6 +287,23 @@ def test_mha_unbatched(need_weights):
                {"key_padding_mask": _kpm()[0], "need_weights": need_weights})
 
 
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_mha_fully_padded_sequence_like_torch(need_weights):
+    # No key to attend: zeros through sdpa (need_weights=False), NaN through the plain
+    # softmax (need_weights=True), as in PyTorch.
+    kpm = np.zeros((N, S), bool)
+    kpm[1] = True
+    ours, theirs = _mha_pair("cpu", embed_dim=E, num_heads=H)
+    x, y = _x(L, N, E), _x(S, N, E)
+    with torch.no_grad(), polytorch.no_grad():
+        out, _ = ours(_pt(x, "cpu"), _pt(y, "cpu"), _pt(y, "cpu"), key_padding_mask=_pt(kpm, "cpu"),
+                      need_weights=need_weights)
+        ref, _ = theirs(_th(x), _th(y), _th(y), key_padding_mask=_th(kpm),
+                        need_weights=need_weights)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=RTOL, atol=ATOL)
+    assert np.isnan(ref.numpy()[:, 1]).all() == need_weights
+
+
 def test_mha_eval_mode_matches_torch_fast_path():
     x = _x(N, L, E)
     _check_mha({"embed_dim": E, "num_heads": H, "batch_first": True, "dropout": 0.5}, (x,),

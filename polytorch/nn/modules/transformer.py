@@ -185,7 +185,10 @@ class TransformerEncoder(Module):
     """``num_layers`` deep copies of ``encoder_layer``, then the optional ``norm``.
 
     ``enable_nested_tensor`` and ``mask_check`` are accepted for PyTorch code; there
-    are no nested tensors here, so the padded computation always runs (same result).
+    are no nested tensors here, so the padded computation always runs. (PyTorch's
+    nested-tensor fast path, taken in eval mode with ``batch_first`` and a
+    ``src_key_padding_mask``, returns zeros at padded positions; here they hold
+    the computed values, as in PyTorch's training mode. Other positions agree.)
 
     Example:
         >>> layer = TransformerEncoderLayer(d_model=16, nhead=4)
