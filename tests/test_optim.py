@@ -47,6 +47,9 @@ CASES = [
     ("Rprop", {"lr": 0.05}),
     ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2), "maximize": True}),
     ("ASGD", {"lr": 0.05}),
+    ("Adafactor", {}),
+    ("Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-6, 1e-2), "d": 1.5,
+                   "weight_decay": 0.1, "maximize": True}),
     ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 3, "weight_decay": 0.1}),
 ]
 STEPS = 8  # RAdam's rectification starts at step 6 with beta2=0.999
@@ -136,6 +139,7 @@ def test_matches_torch_float64(name, kwargs):
     ("Adam", {"lr": 0.05, "amsgrad": True}),
     ("AdamW", {"lr": 0.05}),
     ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    ("Adafactor", {"lr": 0.05}),
 ])
 def test_matches_torch_float32(name, kwargs):
     _compare(name, kwargs, dtype="float32")
@@ -166,7 +170,7 @@ def test_signatures_match_torch():
 
 def test_param_group_keys_match_torch():
     for name in ("SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam",
-                 "RMSprop", "Rprop", "ASGD", "LBFGS"):
+                 "RMSprop", "Rprop", "ASGD", "Adafactor", "LBFGS"):
         a = polytorch.zeros(2, requires_grad=True)
         b = torch.zeros(2, requires_grad=True)
         ours = getattr(optim, name)([a]).state_dict()
@@ -539,7 +543,7 @@ def test_docstring_examples():
     import doctest
     import importlib
 
-    for name in ("optimizer", "sgd", "adam", "adamw", "adadelta", "adagrad", "adamax",
+    for name in ("optimizer", "_adafactor", "sgd", "adam", "adamw", "adadelta", "adagrad", "adamax",
                  "nadam", "radam", "rmsprop", "rprop", "asgd", "lbfgs", "lr_scheduler",
                  "swa_utils"):
         module = importlib.import_module(f"polytorch.optim.{name}")
