@@ -852,3 +852,13 @@ def test_failed_to_changes_nothing():
     assert before == after
     net.to("strict:3", pt.float32)  # casting first makes it fit
     assert str(net.stem.norm.running.device) == "strict:3"
+
+
+def test_load_state_dict_from_a_torch_state_dict_directly():
+    ours, theirs = P_NET(), T_NET()
+    _same_values(P_NET(), theirs)
+    ours.load_state_dict(theirs.state_dict())  # torch CPU tensors convert through __array__
+    for k, v in ours.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), theirs.state_dict()[k].numpy(), err_msg=k)
+    msg = _torch_error(lambda: ours.load_state_dict({**ours.state_dict(), "steps": object()}))
+    assert 'While copying the parameter named "steps", expected polytorch.Tensor' in msg

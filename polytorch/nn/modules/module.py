@@ -1223,13 +1223,23 @@ def _clone_tensor(t: Tensor) -> Tensor:
 
 
 def _as_tensor(value: Any, like: Tensor) -> Any:
-    """A checkpoint value as a polytorch tensor (NumPy arrays are taken too)."""
+    """A checkpoint value as a polytorch tensor.
+
+    NumPy arrays are taken too, and other arrays that convert to one (``__array__``:
+    a PyTorch CPU tensor from ``state_dict()``, for instance).
+    """
     if isinstance(value, Tensor):
         return value
-    if type(value).__module__ == "numpy" and hasattr(value, "shape"):
+    if hasattr(value, "__array__") and hasattr(value, "shape"):
+        import numpy as np
+
         from ..._creation import tensor
 
-        return tensor(value, device=like.device)
+        try:
+            host = np.asarray(value)
+        except Exception:  # not convertible: reported as a wrong type by the caller
+            return value
+        return tensor(host, device=like.device)
     return value
 
 
