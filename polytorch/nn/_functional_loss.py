@@ -142,8 +142,12 @@ def _target_code(target: Tensor, n_classes: int, ignore_index: int, fn: str, nam
     checks sync once]); raises PyTorch's IndexError for one out of ``[0, n_classes)``."""
     if target.numel() == 0:
         return 0
-    xp = _backend(target).xp
+    backend = _backend(target)
+    xp = backend.xp
     t = target._data
+    lo, hi = (int(v) for v in backend.to_numpy(xp.stack([xp.min(t), xp.max(t)])))
+    if 0 <= lo and hi < n_classes and not lo <= ignore_index <= hi:
+        return 0  # the common case, told by the extremes alone
     ignored = t == ignore_index
     bad = ((t < 0) | (t >= n_classes)) & ~ignored
     code = int(xp.max(xp.astype(ignored, xp.int32) + 2 * xp.astype(bad, xp.int32)))
@@ -218,6 +222,12 @@ def _picked_loss(input: Tensor, target: Tensor, weight, ignore_index: int, reduc
     if code == 1:
         valid = target != ignore_index
         target = polytorch.where(valid, target, 0)  # any class: the value is masked below
+    if reduction == "mean" and weight is None and valid is None and label_smoothing == 0.0:
+        # The common case in fewer ops: the class dim kept (no squeeze) and a mean over it.
+        picked = gather_along(input, target.unsqueeze(class_dim), dim=class_dim)
+        if not logits:
+            return -picked.mean()
+        return (input.logsumexp(class_dim, keepdim=True) - picked).mean()
     picked = gather_along(input, target.unsqueeze(class_dim), dim=class_dim).squeeze(class_dim)
     lse = input.logsumexp(class_dim) if logits else None
     loss = -picked if lse is None else lse - picked
@@ -841,22 +851,15 @@ def _lengths(lengths, what: str, n: int) -> list[int]:
     return [int(v) for v in values]
 
 
-def _safe_logsumexp(terms: list[Tensor]) -> Tensor:
-    """``log(sum(exp(terms)))`` elementwise, -inf where every term is -inf, NaN-free gradient.
-
-    The shift is taken without a graph; where all terms are -inf the log is taken
-    of 1 and then masked, so no ``0 * inf`` reaches the gradient (zero_infinity).
-    """
-    with polytorch.no_grad():
-        m = terms[0]
-        for t in terms[1:]:
-            m = polytorch.maximum(m, t)
-        alive = m > -_INF
-        m = polytorch.where(alive, m, 0.0)
-    s = (terms[0] - m).exp()
-    for t in terms[1:]:
-        s = s + (t - m).exp()
-    return polytorch.where(alive, polytorch.where(alive, s, 1.0).log() + m, -_INF)
+# Note [CTC's finite log zero]
+# Unreachable alignment states have probability 0, log -inf; logsumexp's gradient
+# there is exp(-inf - (-inf)) = NaN, which reaches the inputs even when multiplied by
+# a zero upstream gradient (zero_infinity). So the recursion uses a finite "log zero",
+# a quarter of the dtype's lowest value: exp of it underflows to 0 like exp(-inf), its
+# gradients stay finite, and no sum of a few hundred emissions brings a real path near
+# it. A loss beyond half of it is an impossible alignment, reported as +inf as PyTorch.
+_LOG_ZERO = {"float16": -65504.0 / 4, "float64": float(np.finfo(np.float64).min) / 4}
+_LOG_ZERO_DEFAULT = float(np.finfo(np.float32).min) / 4  # float32 and bfloat16
 
 
 def _ctc_labels(targets: Tensor, target_lengths: list[int], n: int, n_classes: int,
@@ -935,33 +938,36 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_l
     skip = np.zeros((n, width), dtype=bool)
     skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
     device = lp.device
+    log_zero = _LOG_ZERO.get(lp.dtype.name, _LOG_ZERO_DEFAULT)
     index = polytorch.tensor(np.ascontiguousarray(np.broadcast_to(ext, (n_time, n, width))),
                              device=device)
-    emit = gather_along(lp, index, dim=2)  # (T, N, width): log_probs of each extended label
+    # (T, N, width): the log_probs of each extended label, -inf floored (Note [CTC's finite
+    # log zero]).
+    emit = gather_along(lp, index, dim=2).clamp_min(log_zero)
     skip_t = polytorch.tensor(skip, device=device)
     steps = max(in_len, default=0)
     ragged = any(v != steps for v in in_len)
     if ragged:
         in_len_t = polytorch.tensor(np.asarray(in_len, dtype=np.int64), device=device)[:, None]
-    pad = polytorch.full((n, 2), -_INF, dtype=lp.dtype, device=device)
-    positions = np.arange(width)
-    alpha = polytorch.where(polytorch.tensor(positions < 2, device=device), emit[0], -_INF)
+    pad = polytorch.full((n, 2), log_zero, dtype=lp.dtype, device=device)
+    alpha = polytorch.where(polytorch.tensor(np.arange(width) < 2, device=device), emit[0],
+                            log_zero)
     for t in range(1, steps):
+        # Each state comes from itself, the state before, or (skip) the one two before.
         padded = polytorch.cat([pad, alpha], dim=1)
-        one_back = padded[:, 1:-1]
-        two_back = polytorch.where(skip_t, padded[:, :-2], -_INF)
-        new = _safe_logsumexp([alpha, one_back, two_back]) + emit[t]
+        two_back = polytorch.where(skip_t, padded[:, :-2], log_zero)
+        new = polytorch.stack([alpha, padded[:, 1:-1], two_back]).logsumexp(0) + emit[t]
         alpha = polytorch.where(t < in_len_t, new, alpha) if ragged else new
-    # The paths end on the last label or the blank after it.
-    last = np.asarray([2 * k for k in tg_len], dtype=np.int64)[:, None]
+    # The paths end on the last label or the blank after it (none before the first label).
+    last = np.asarray(tg_len, dtype=np.int64)[:, None] * 2
     ends = gather_along(alpha, polytorch.tensor(np.concatenate([last, np.maximum(last - 1, 0)],
                                                                axis=1), device=device), dim=1)
-    has_label = polytorch.tensor(np.asarray(tg_len)[:, None] > 0, device=device)
-    ends = polytorch.where(polytorch.cat([polytorch.ones_like(has_label), has_label], dim=1),
-                           ends, -_INF)
-    loss = -_safe_logsumexp([ends[:, 0], ends[:, 1]])
-    if zero_infinity:
-        loss = polytorch.where(loss == _INF, 0.0, loss)
+    if min(tg_len, default=1) == 0:
+        has_label = np.asarray(tg_len)[:, None] > np.asarray([[-1, 0]])
+        ends = polytorch.where(polytorch.tensor(has_label, device=device), ends, log_zero)
+    loss = -ends.logsumexp(1)
+    impossible = loss > -0.5 * log_zero
+    loss = polytorch.where(impossible, 0.0 if zero_infinity else _INF, loss)
     if reduction == "mean":
         divisor = polytorch.tensor(np.maximum(np.asarray(tg_len, dtype=np.float64), 1.0),
                                    dtype=loss.dtype, device=device)
