@@ -633,3 +633,19 @@ def test_load_state_dict_moves_state_to_param_device(tmp_path):
                  _train(polytorch, jparams, jopt, jconsts, 2)):
         for p, q in zip(params, jparams):
             np.testing.assert_allclose(_host(p), _host(q), rtol=1e-5, atol=1e-6)
+
+
+def test_subclass_step_calling_super_runs_hooks_once():
+    class LoggedSGD(optim.SGD):
+        def step(self, closure=None):
+            assert not polytorch.is_grad_enabled()
+            return super().step(closure)
+
+    a = polytorch.ones(2, requires_grad=True)
+    opt = LoggedSGD([a], lr=0.5)
+    calls = []
+    opt.register_step_pre_hook(lambda o, args, kw: calls.append("pre"))
+    a.sum().backward()
+    opt.step()
+    assert calls == ["pre"]
+    np.testing.assert_allclose(_host(a), [0.5, 0.5])

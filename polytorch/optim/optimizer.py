@@ -134,6 +134,16 @@ def _wrap_step(step: Callable) -> Callable:
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
+        if self.__dict__.get("_in_step", False):
+            # A subclass's step calling super().step(): hooks run once, around the outer one.
+            return step(self, *args, **kwargs)
+        self._in_step = True
+        try:
+            return _hooked_step(self, args, kwargs)
+        finally:
+            self._in_step = False
+
+    def _hooked_step(self, args, kwargs):
         for hook in chain(_global_step_pre_hooks.values(),
                           self._optimizer_step_pre_hooks.values()):
             result = hook(self, args, kwargs)
