@@ -64,9 +64,8 @@ def _same(saved, loaded, device, path: str = "obj") -> int:
                f"{path}: requires_grad {loaded.requires_grad}, saved {saved.requires_grad}")
         a, b = host(saved.detach()), host(loaded.detach())
         if not same_bits(a, b):
-            differ = np.ascontiguousarray(a).view(np.uint8) != np.ascontiguousarray(b).view(
-                np.uint8) if a.shape == b.shape and a.dtype == b.dtype else None
-            where = "" if differ is None else f" ({int(differ.sum())} bytes differ)"
+            ab, bb = (np.frombuffer(np.ascontiguousarray(v).tobytes(), np.uint8) for v in (a, b))
+            where = f" ({int((ab != bb).sum())} bytes differ)" if ab.size == bb.size else ""
             raise AssertionError(f"{path}: the loaded bits differ from the saved ones{where}: "
                                  f"saved {a!r}, loaded {b!r}")
         return 1
