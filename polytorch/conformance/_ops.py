@@ -4,7 +4,8 @@ Test ids: ``ops/OP/DTYPE/forward`` for each dtype of the spec,
 ``ops/OP/float64/grad`` (gradcheck) for differentiable ops and
 ``ops/OP/float64/gradgrad`` (gradgradcheck, fast mode) for those whose spec has
 ``gradgrad``; ``ops/OP/spec`` when the op registry and the specs disagree (an op
-without a spec fails here).
+without a spec fails here). ``spec_cases`` turns any table of ``OpSpec`` records
+into such cases; the functional layer uses it for ``nn.functional``.
 """
 
 from __future__ import annotations
