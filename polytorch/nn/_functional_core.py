@@ -714,6 +714,12 @@ def _channel_view(t: Tensor | None, ndim: int) -> Tensor | None:
     return S.reshape(t, (t.shape[0],) + (1,) * (ndim - 2))
 
 
+def _variance(rstd: Tensor, eps: float) -> Tensor:
+    """The biased variance back from ``rstd = 1 / sqrt(var + eps)`` (for running statistics)."""
+    with no_grad():
+        return E.reciprocal(rstd * rstd) - eps
+
+
 def _update_running(running: Tensor, stat: Tensor, momentum: float) -> None:
     with no_grad():
         stat = stat.detach()
@@ -764,18 +770,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 f"{input.shape}"
             )
         dims = (0,) + tuple(range(2, nd))
-        var, mean = R.var_mean(input, dims, correction=0, keepdim=True)
+        out, mean, rstd = NN.standardize_op(input, dims=dims, eps=float(eps))
         if training:
             if running_mean is not None:
                 _update_running(running_mean, S.reshape(mean, (c,)), momentum)
             if running_var is not None:
-                _update_running(running_var, S.reshape(var, (c,)) * (count / (count - 1)),
-                                momentum)
-        scale = E.rsqrt(var + eps)
-        if weight is not None:
-            scale = scale * _channel_view(weight, nd) if nd > 2 else scale * weight
-        out = (input - mean) * scale
-        return out if bias is None else out + _channel_view(bias, nd)
+                unbiased = _variance(rstd, eps) * (count / (count - 1))
+                _update_running(running_var, S.reshape(unbiased, (c,)), momentum)
+        return _affine(out, weight, bias, nd)
     # Eval: fold the statistics into one scale and shift per channel (two passes over input).
     scale = E.rsqrt(running_var + eps)
     if weight is not None:
@@ -812,13 +814,12 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                 f"Expected more than 1 spatial element when training, got input size "
                 f"{input.shape}"
             )
-        var, mean = R.var_mean(input, dims, correction=0, keepdim=True)
+        out, mean, rstd = NN.standardize_op(input, dims=dims, eps=float(eps))
         if use_input_stats and running_mean is not None:
             _update_running(running_mean, R.mean(S.reshape(mean, (-1, c)), 0), momentum)
         if use_input_stats and running_var is not None:
-            unbiased = R.mean(S.reshape(var, (-1, c)), 0) * (count / (count - 1))
-            _update_running(running_var, unbiased, momentum)
-        out = (input - mean) * E.rsqrt(var + eps)
+            var = S.reshape(_variance(rstd, eps), (-1, c))
+            _update_running(running_var, R.mean(var, 0) * (count / (count - 1)), momentum)
     else:
         out = (input - _channel_view(running_mean, nd)) * \
             _channel_view(E.rsqrt(running_var + eps), nd)
@@ -848,8 +849,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         tensor([[-1.,  1.]])
     """
     dims = _normalized_dims(_tensor(input, "layer_norm"), normalized_shape, "layer_norm")
-    var, mean = R.var_mean(input, dims, correction=0, keepdim=True)
-    out = (input - mean) * E.rsqrt(var + eps)
+    out = NN.standardize_op(input, dims=dims, eps=float(eps))[0]
     if weight is not None:
         out = out * weight
     return out if bias is None else out + bias
@@ -876,8 +876,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
             f"of shape {list(shape)} and num_groups={num_groups}"
         )
     g = S.reshape(input, (n, num_groups, -1))
-    var, mean = R.var_mean(g, 2, correction=0, keepdim=True)
-    out = S.reshape((g - mean) * E.rsqrt(var + eps), shape)
+    out = S.reshape(NN.standardize_op(g, dims=(2,), eps=float(eps))[0], shape)
     return _affine(out, weight, bias, len(shape))
 
 

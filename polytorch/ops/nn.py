@@ -152,6 +152,36 @@ def _(ctx, grad):
     return (grad * E.sigmoid(E.neg(x)),)
 
 
+# -- standardization (the core of every normalization layer) -------------------------------
+
+
+@defop("standardize", promote=None, n_out=3, save=(0,), save_result=True,
+       differentiable_outputs=(0,))
+def standardize_op(xp, x, *, dims, eps):
+    """``((x - mean) * rstd, mean, rstd)`` over ``dims`` (kept), ``rstd = 1/sqrt(var + eps)``
+    with the biased variance: one pass for layer, group, instance and batch norm."""
+    mean = xp.mean(x, axis=dims, keepdims=True)
+    centered = x - mean
+    rstd = 1 / xp.sqrt(xp.mean(centered * centered, axis=dims, keepdims=True) + eps)
+    return centered * rstd, mean, rstd
+
+
+@standardize_op.defvjp
+def _(ctx, grads):
+    from ..autograd import is_grad_enabled
+
+    grad = grads[0]
+    y, _, rstd = ctx.result
+    dims, eps = ctx.params["dims"], ctx.params["eps"]
+    if is_grad_enabled():
+        # create_graph: rstd as a function of x, so that second derivatives see it (the
+        # saved rstd is not a differentiable output).
+        (x,) = ctx.inputs
+        rstd = E.rsqrt(R.var(x, dims, correction=0, keepdim=True) + eps)
+    return (rstd * (grad - R.mean(grad, dims, keepdim=True)
+                    - y * R.mean(grad * y, dims, keepdim=True)),)
+
+
 # -- embedding -------------------------------------------------------------------------------
 
 

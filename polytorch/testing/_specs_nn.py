@@ -213,6 +213,27 @@ def _softplus_samples(rng, dt):
     ]
 
 
+def _standardize_call(x, *, dims, eps):
+    return _NN.standardize_op(x, dims=dims, eps=eps)[0]
+
+
+def _standardize_ref(x, *, dims, eps):
+    mu = x.mean(axis=dims, keepdims=True)
+    return (x - mu) / np.sqrt(((x - mu) ** 2).mean(axis=dims, keepdims=True) + eps)
+
+
+def _standardize_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    return [
+        Sample((x(3, 4),), {"dims": (1,), "eps": 1e-5}),
+        Sample((x(2, 3, 4),), {"dims": (0, 2), "eps": 1e-5}),
+        Sample((x(2, 3, 4),), {"dims": (1, 2), "eps": 0.1}),
+        Sample((NonContig(x(3, 4)),), {"dims": (0,), "eps": 1e-5}),
+    ]
+
+
 def _embedding_samples(rng, dt):
     w = _draw(rng, (5, 3), dt, -2, 2)
     idx = rng.randint(0, 5, size=(2, 3)).astype(np.int64)
@@ -373,6 +394,8 @@ SPECS = [
            _unary_samples(-30, 30), FLOATS, same),
     OpSpec("embedding", _embedding_call, _embedding_ref, _embedding_samples, FLOATS,
            _first_float),
+    OpSpec("standardize", _standardize_call, _standardize_ref, _standardize_samples, FLOATS,
+           same),
 ]
 
 FUNCTIONAL = [
