@@ -348,6 +348,11 @@ class Tensor:
         from .ops.transfer import cast, transfer
 
         out = self
+        # A narrowing cast goes first: less data moves, and the target device need
+        # not hold the source dtype (float64 -> a device without float64).
+        narrow_first = dtype is not None and dtype.itemsize <= out._dtype.itemsize
+        if narrow_first and dtype is not out._dtype:
+            out = cast(out, dtype)
         if device is not None:
             dev, _ = resolve(device)
             if dev != out._device:
@@ -414,6 +419,26 @@ class Tensor:
         if not self._data.shape:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
+
+    def __deepcopy__(self, memo):
+        # PyTorch's rule: graph leaves copy (values, requires_grad and .grad); a
+        # tensor inside a graph does not, as its history cannot be copied.
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment (detach() it first)"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        from .autograd._grad_mode import no_grad
+
+        with no_grad():
+            out = self.clone()
+        out._requires_grad = self._requires_grad
+        memo[id(self)] = out
+        if self._grad is not None:
+            out._grad = self._grad.__deepcopy__(memo)
+        return out
 
     def __reduce_ex__(self, proto):
         raise TypeError(

@@ -540,3 +540,27 @@ def test_is_tensor_and_hash():
     x = polytorch.ones(1)
     assert polytorch.is_tensor(x) and not polytorch.is_tensor([1])
     assert len({x, x, polytorch.ones(1)}) == 2
+
+
+def test_deepcopy_copies_leaves_with_grad_and_refuses_graph_tensors(device):
+    import copy
+
+    x = polytorch.tensor([1.0, 2.0], device=device, requires_grad=True)
+    (x * 3).sum().backward()
+    state = {"w": x, "again": x, "list": [x]}
+    c = copy.deepcopy(state)
+    assert c["w"] is c["again"] is c["list"][0] and c["w"] is not x
+    assert c["w"].requires_grad and c["w"].is_leaf
+    np.testing.assert_array_equal(c["w"].grad.numpy(), [3.0, 3.0])
+    with polytorch.no_grad():
+        x.add_(1)
+    np.testing.assert_array_equal(c["w"].detach().numpy(), [1.0, 2.0])
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(x * 2)
+
+
+def test_to_device_and_narrower_dtype_casts_before_moving():
+    x = polytorch.tensor([1.5, 2.5], dtype=polytorch.float64)
+    y = x.to("strict:3", polytorch.float32)  # strict:3 has no float64
+    assert y.dtype == polytorch.float32 and str(y.device) == "strict:3"
+    np.testing.assert_array_equal(y.cpu().numpy(), [1.5, 2.5])
