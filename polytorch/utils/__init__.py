@@ -1,3 +1,3 @@
-"""``polytorch.utils``: PyTorch's ``torch.utils`` helpers (``data``)."""
+"""``polytorch.utils``: PyTorch's ``torch.utils`` helpers (``data``, ``hooks``)."""
 
-from . import data
+from . import data, hooks  # noqa: F401
