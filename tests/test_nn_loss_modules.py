@@ -153,3 +153,15 @@ def test_ctc_module_matches_pytorch():
     out.backward()
     ref.backward()
     np.testing.assert_allclose(host(x.grad), host(tx.grad), rtol=1e-8, atol=1e-12)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import polytorch.nn._functional_loss as functional_loss
+    import polytorch.nn.functional as F
+    import polytorch.nn.modules.loss as module_loss
+
+    for module in (functional_loss, module_loss):
+        result = doctest.testmod(module, extraglobs={"polytorch": polytorch, "F": F, "nn": nn})
+        assert result.failed == 0, module.__name__

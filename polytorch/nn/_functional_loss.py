@@ -681,7 +681,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     Example:
         >>> a = polytorch.tensor([[1.0, 0.0]])
         >>> F.cosine_embedding_loss(a, a, polytorch.tensor([-1.0]))
-        tensor(1.0000)
+        tensor(1.)
     """
     reduction = _reduction(reduction, size_average, reduce)
     dim = target.ndim

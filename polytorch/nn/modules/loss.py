@@ -306,7 +306,7 @@ class CosineEmbeddingLoss(_Loss):
     Example:
         >>> a = polytorch.tensor([[1.0, 0.0]])
         >>> nn.CosineEmbeddingLoss()(a, a, polytorch.tensor([-1.0]))
-        tensor(1.0000)
+        tensor(1.)
     """
 
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
