@@ -29,6 +29,7 @@ import polytorch
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..ops.loss import binary_cross_entropy_op
+from ..ops.nn import log_softmax_op
 from ..ops.reduction import gather_along
 
 __all__ = [
@@ -312,10 +313,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                         logits=True, label_smoothing=label_smoothing)
 
 
-def _log_softmax(x: Tensor, dim: int) -> Tensor:
-    return x - x.logsumexp(dim, keepdim=True)
-
-
 def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing):
     """cross_entropy with class probabilities (PyTorch's ``cross_entropy_loss_prob_target``)."""
     if target._dtype.kind != "f":
@@ -330,7 +327,7 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
     _check_class_weight(weight, input, n_classes, "cross_entropy")
     if label_smoothing > 0.0:
         target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
-    prod = _log_softmax(input, class_dim) * target
+    prod = log_softmax_op(input, dim=class_dim) * target
     if weight is not None:
         prod = prod * _class_view(weight, input.ndim, class_dim)
     if reduction == "none":
