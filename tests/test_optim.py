@@ -403,6 +403,10 @@ def test_bad_arguments():
         optim.LBFGS([{"params": [x]}, {"params": [polytorch.zeros(1, requires_grad=True)]}])
     with pytest.raises(TypeError, match="foreach must be a bool"):
         optim.Adam(p, foreach="yes")
+    with pytest.raises(RuntimeError, match="cannot be `True` together"):
+        optim.SGD(p, fused=True, foreach=True)
+    with pytest.raises(RuntimeError, match="does not support `differentiable`"):
+        optim.AdamW(p, fused=True, differentiable=True)
 
 
 def test_flags_accepted():

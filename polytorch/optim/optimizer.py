@@ -108,6 +108,11 @@ def _check_flags(name: str, **flags) -> None:
     for key, value in flags.items():
         if value is not None and not isinstance(value, bool):
             raise TypeError(f"{name}: {key} must be a bool or None, got {type(value).__name__}")
+    # PyTorch's own contradictions between the flags stay errors here.
+    if flags.get("fused") and flags.get("differentiable"):
+        raise RuntimeError("`fused` does not support `differentiable`")
+    if flags.get("fused") and flags.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _check_lr(lr) -> None:
