@@ -589,3 +589,32 @@ def test_representative_functions_on_every_device(device):
     (t * t).sum().backward()
     for o, th in zip(ours, theirs):
         np.testing.assert_allclose(host(o.grad), host(th.grad), rtol=1e-3, atol=1e-4)
+
+
+def test_torch_level_spellings_match_torch():
+    """``polytorch.batch_norm`` etc. take torch's top-level argument orders."""
+    x, w, b = _arr(4, 3, 5), _arr(3), _arr(3)
+    rm, rv = _arr(3), _arr(3, low=0.5, high=2)
+    cases = [
+        ("batch_norm", lambda lib, *a: lib.batch_norm(a[0], a[1], a[2], lib.tensor(rm),
+                                                      lib.tensor(rv), False, 0.1, 1e-5, False)),
+        ("instance_norm", lambda lib, *a: lib.instance_norm(a[0], a[1], a[2], None, None, True,
+                                                            0.1, 1e-5, False)),
+        ("layer_norm", lambda lib, *a: lib.layer_norm(a[0], (5,))),
+        ("group_norm", lambda lib, *a: lib.group_norm(a[0], 3, a[1], a[2])),
+        ("rms_norm", lambda lib, *a: lib.rms_norm(a[0], [5])),
+        ("selu", lambda lib, *a: lib.selu(a[0])), ("celu", lambda lib, *a: lib.celu(a[0], 0.5)),
+        ("prelu", lambda lib, *a: lib.prelu(a[0], a[1])),
+        ("threshold", lambda lib, *a: lib.threshold(a[0], 0.3, -1.0)),
+        ("hardshrink", lambda lib, *a: a[0].hardshrink(0.3)),
+        ("cosine_similarity", lambda lib, *a: lib.cosine_similarity(a[0], a[0] * 2 + 1)),
+        ("pairwise_distance", lambda lib, *a: lib.pairwise_distance(a[0], a[0] * 0.5)),
+        ("pdist", lambda lib, *a: lib.pdist(a[0][0])),
+        ("dropout", lambda lib, *a: lib.dropout(a[0], 0.3, False)),
+    ]
+    for name, fn in cases:
+        try:
+            _check(lambda *a, f=fn: f(polytorch, *a), lambda *a, f=fn: f(torch, *a), [x, w, b],
+                   rtol=1e-4, atol=1e-5)
+        except AssertionError as e:
+            raise AssertionError(f"polytorch.{name}: {e}") from None

@@ -23,7 +23,13 @@ from . import reduction as R
 from . import shape as S
 from ._registry import defop
 
-__all__ = ["softmax", "log_softmax", "embedding"]
+__all__ = [
+    "softmax", "log_softmax", "embedding",
+    # torch.* spellings of nn.functional (their argument orders are torch's, not F's)
+    "dropout", "alpha_dropout", "feature_alpha_dropout", "layer_norm", "group_norm",
+    "batch_norm", "instance_norm", "rms_norm", "selu", "celu", "prelu", "rrelu", "threshold",
+    "hardshrink", "cosine_similarity", "pairwise_distance", "pdist", "bilinear",
+]
 
 TENSOR_METHODS: dict = {}  # filled at the end of the module
 INPLACE_METHODS: dict = {}
@@ -243,4 +249,116 @@ def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,
                         scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
-TENSOR_METHODS.update({"softmax": softmax, "log_softmax": log_softmax})
+# -- torch.* spellings of nn.functional ------------------------------------------------------
+# PyTorch exposes these at the top level too, some with their own argument order
+# (``torch.batch_norm(input, weight, bias, running_mean, ...)``). They defer to
+# ``nn.functional``, imported on first call (it imports this module).
+
+
+def _F():
+    from ..nn import functional
+
+    return functional
+
+
+def dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """``torch.dropout``: ``nn.functional.dropout(input, p, train)``."""
+    return _F().dropout(input, p, train)
+
+
+def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """``torch.alpha_dropout``: ``nn.functional.alpha_dropout(input, p, train)``."""
+    return _F().alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """``torch.feature_alpha_dropout``: ``nn.functional.feature_alpha_dropout``."""
+    return _F().feature_alpha_dropout(input, p, train)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5,
+               cudnn_enable: bool = True) -> Tensor:
+    """``torch.layer_norm``: ``nn.functional.layer_norm``."""
+    return _F().layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5,
+               cudnn_enabled: bool = True) -> Tensor:
+    """``torch.group_norm``: ``nn.functional.group_norm``."""
+    return _F().group_norm(input, num_groups, weight, bias, eps)
+
+
+def batch_norm(input: Tensor, weight, bias, running_mean, running_var, training: bool,
+               momentum: float, eps: float, cudnn_enabled: bool = True) -> Tensor:
+    """``torch.batch_norm`` (weight and bias first): ``nn.functional.batch_norm``."""
+    return _F().batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                           eps)
+
+
+def instance_norm(input: Tensor, weight, bias, running_mean, running_var,
+                  use_input_stats: bool, momentum: float, eps: float,
+                  cudnn_enabled: bool = True) -> Tensor:
+    """``torch.instance_norm`` (weight and bias first): ``nn.functional.instance_norm``."""
+    return _F().instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                              momentum, eps)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
+    """``torch.rms_norm``: ``nn.functional.rms_norm``."""
+    return _F().rms_norm(input, normalized_shape, weight, eps)
+
+
+def selu(input: Tensor) -> Tensor:
+    """``torch.selu``: ``nn.functional.selu``."""
+    return _F().selu(input)
+
+
+def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``torch.celu``: ``nn.functional.celu``."""
+    return _F().celu(input, alpha)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``torch.prelu``: ``nn.functional.prelu``."""
+    return _F().prelu(input, weight)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, generator=None) -> Tensor:
+    """``torch.rrelu``: ``nn.functional.rrelu`` (the default generator only)."""
+    return _F().rrelu(input, lower, upper, training)
+
+
+def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``torch.threshold``: ``nn.functional.threshold``."""
+    return _F().threshold(input, threshold, value)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``torch.hardshrink``: ``nn.functional.hardshrink``."""
+    return _F().hardshrink(input, lambd)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``torch.cosine_similarity``: ``nn.functional.cosine_similarity``."""
+    return _F().cosine_similarity(x1, x2, dim, eps)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``torch.pairwise_distance``: ``nn.functional.pairwise_distance``."""
+    return _F().pairwise_distance(x1, x2, p, eps, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """``torch.pdist``: ``nn.functional.pdist``."""
+    return _F().pdist(input, p)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias=None) -> Tensor:
+    """``torch.bilinear``: ``nn.functional.bilinear``."""
+    return _F().bilinear(input1, input2, weight, bias)
+
+
+TENSOR_METHODS.update({"softmax": softmax, "log_softmax": log_softmax,
+                       "hardshrink": hardshrink, "prelu": prelu})
