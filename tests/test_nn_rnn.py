@@ -17,7 +17,7 @@ import torch
 
 import polytorch
 import polytorch.nn as nn
-from polytorch.testing import gradcheck
+from polytorch.testing import gradcheck, gradgradcheck
 
 RTOL, ATOL = 1e-5, 1e-5
 
@@ -300,3 +300,13 @@ def _functional_call(module, params: dict, *args):
         return module(*args)
     finally:
         module._parameters.update(saved)
+
+
+def test_double_backward_through_the_recurrence():
+    # create_graph through the step/gate splits (their backward is itself differentiable)
+    polytorch.manual_seed(0)
+    m = nn.LSTM(2, 2, dtype=polytorch.float64)
+    x = polytorch.randn(2, 1, 2, dtype=polytorch.float64, requires_grad=True)
+    assert gradgradcheck(lambda x: m(x)[0], (x,), fast_mode=True)
+    cell = nn.GRUCell(2, 2, dtype=polytorch.float64)
+    assert gradgradcheck(lambda x: cell(x), (x[0],), fast_mode=True)
