@@ -379,6 +379,30 @@ def test_batch_norm_training_matches_torch(shape, affine):
            atol=1e-5)
 
 
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(2, 3), groups=st.integers(1, 3), per_group=st.integers(1, 2),
+       spatial=st.lists(st.integers(1, 3), min_size=0, max_size=2),
+       which=st.sampled_from(["layer_norm", "group_norm", "batch_norm", "instance_norm"]))
+def test_norms_match_torch_over_shapes(n, groups, per_group, spatial, which):
+    c = groups * per_group
+    shape = (n, c, *spatial)
+    if which == "instance_norm" and (not spatial or int(np.prod(spatial)) < 2):
+        spatial = [2]
+        shape = (n, c, 2)
+    x, w, b = _arr(*shape), _arr(c), _arr(c)
+    if which == "layer_norm":
+        w, b = _arr(*shape[1:]), _arr(*shape[1:])
+    lead = {"layer_norm": (shape[1:],), "group_norm": (groups,), "batch_norm": (None, None),
+            "instance_norm": (None, None)}[which]
+    tail = {"batch_norm": (True,)}.get(which, ())
+
+    def call(fn, a, w_, b_):
+        return fn(a, *lead, w_, b_, *tail)
+
+    _check(lambda *a: call(getattr(F, which), *a), lambda *a: call(getattr(TF, which), *a),
+           [x, w, b], rtol=1e-4, atol=1e-5)
+
+
 def test_batch_norm_errors():
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
         F.batch_norm(polytorch.ones(1, 3), None, None, training=True)

@@ -314,3 +314,8 @@ def test_small_network_on_every_device(device):
                                        atol=1e-5, err_msg=f"{type(t).__name__}.{name}")
     np.testing.assert_allclose(host(o_layers[4].running_var), host(t_layers[4].running_var),
                                rtol=1e-5)
+    for layer in o_layers + t_layers:  # eval: BatchNorm folds its running statistics in
+        layer.eval()
+    with polytorch.no_grad(), torch.no_grad():
+        np.testing.assert_allclose(host(run(o_layers, polytorch.tensor(idx, device=device))),
+                                   host(run(t_layers, torch.tensor(idx))), rtol=1e-4, atol=1e-5)
