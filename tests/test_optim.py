@@ -653,3 +653,31 @@ def test_subclass_step_calling_super_runs_hooks_once():
     opt.step()
     assert calls == ["pre"]
     np.testing.assert_allclose(_host(a), [0.5, 0.5])
+
+
+@pytest.mark.parametrize("device", [
+    "strict:1",
+    # Many tiny eager ops: seconds of XLA dispatch and compiles on cpu@jax.
+    pytest.param("cpu@jax", marks=pytest.mark.slow),
+])
+def test_lbfgs_devices(device):
+    if device.endswith("@jax"):
+        pytest.importorskip("jax")
+    start = np.array([-1.2, 1.0], dtype=np.float32)
+    ours = polytorch.tensor(start, device=device, requires_grad=True)
+    theirs = torch.tensor(start, requires_grad=True)
+    kwargs = {"line_search_fn": "strong_wolfe", "max_iter": 3}
+    opt, topt = optim.LBFGS([ours], **kwargs), torch.optim.LBFGS([theirs], **kwargs)
+
+    def closure(o, p):
+        def f():
+            o.zero_grad()
+            loss = _rosenbrock(p)
+            loss.backward()
+            return loss
+        return f
+
+    opt.step(closure(opt, ours))
+    topt.step(closure(topt, theirs))
+    np.testing.assert_allclose(_host(ours), _host(theirs), rtol=1e-4, atol=1e-5)
+    assert ours.device == polytorch.device(device)
