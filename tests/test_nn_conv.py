@@ -343,13 +343,14 @@ def test_pixel_shuffle_matches_pytorch():
 
 
 def test_representative_cases_on_every_device(device):
-    # JAX compiles every op once per shape (seconds here): it gets a convolution and a pool.
+    # JAX compiles every op once per shape (seconds here): it gets a grouped convolution
+    # (its im2col kernel runs the pools too, checked in test_native_kernels_...).
     kw = dict(device=device, dtype=np.float32, rtol=2e-5, atol=2e-5)
     _run("conv2d", [(2, 4, 6, 6), (4, 2, 3, 3), (4,)], dict(stride=2, padding=1, groups=2), **kw)
-    _run("max_pool2d", [(2, 4, 6, 6)], dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
-                                            return_indices=True), **kw)
     if "jax" in device:
         return
+    _run("max_pool2d", [(2, 4, 6, 6)], dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                                            return_indices=True), **kw)
     _run("conv_transpose2d", [(2, 4, 3, 3), (4, 2, 3, 3), (2,)],
          dict(stride=2, padding=1, output_padding=1), **kw)
     _run("avg_pool2d", [(2, 4, 6, 6)], dict(kernel_size=3, stride=2, padding=1,
@@ -396,8 +397,11 @@ def test_native_kernels_match_the_reference(backend):
     cases = [((2, 3, 7, 6), (3, 2), (1, 2), ((1, 1), (0, 2)), (2, 1)),
              ((1, 2, 5), (2,), (2,), ((2, -1),), (1,)),
              ((2, 2, 6, 6), (3, 3), (1, 1), ((0, -1), (1, -1)), (2, 2))]
+    dtypes = [(np.float64, 0.0), (np.float32, -math.inf), (np.int64, -math.inf)]
+    if backend == "jax":  # the eager reference compiles every slice: one case is plenty
+        cases, dtypes = cases[1:2], dtypes[1:]
     for shape, k, d, p, s in cases:
-        for dt, fill in [(np.float64, 0.0), (np.float32, -math.inf), (np.int64, -math.inf)]:
+        for dt, fill in dtypes:
             x = be.from_numpy((rng.standard_normal(shape) * 5).astype(dt), None)
             kw = dict(kernel_size=k, dilation=d, padding=p, stride=s)
             ref = np.asarray(im2col_op.forward(be.xp, x, fill=fill, **kw))
