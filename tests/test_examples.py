@@ -50,7 +50,7 @@ def test_char_gpt_loss_goes_down_and_it_samples():
 
 def test_main_job_loss_goes_down():
     out = subprocess.run([sys.executable, str(EXAMPLE), "--steps", "400"],
-                         capture_output=True, text=True, timeout=300, check=True).stdout
+                         capture_output=True, text=True, timeout=300, check=True, env=ENV).stdout
     losses = [float(m) for m in re.findall(r"loss ([0-9.]+)", out)]
     assert len(losses) >= 5, out
     assert losses[-1] < 0.5 * losses[0], out
