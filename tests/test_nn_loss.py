@@ -102,6 +102,13 @@ def test_ignore_index(fn, reduction):
                                                         "ignore_index": -1})
 
 
+def test_unbatched_input_with_one_target():
+    # (C,) with (1,) is one unbatched sample (PyTorch's backward fails there: values only)
+    for reduction in REDUCTIONS:
+        check("cross_entropy", (f32(4), np.array([3])), {"reduction": reduction}, grad=[])
+        check("nll_loss", (f32(4), np.array([3])), {"reduction": reduction}, grad=[])
+
+
 def test_all_ignored_mean_is_nan():
     check("cross_entropy", (f32(2, 3), np.array([-100, -100])))
     check("nll_loss", (f32(2, 3), np.array([-100, -100])),
@@ -173,6 +180,8 @@ def test_class_index_errors():
         F.cross_entropy(x, polytorch.rand(3, 5), ignore_index=1)
     with pytest.raises(RuntimeError, match="Expected floating point type for target"):
         F.cross_entropy(x, polytorch.zeros((3, 5)).long())
+    with pytest.raises(ValueError, match="For 1D input, 1D target must have size 1"):
+        F.nll_loss(polytorch.tensor(f32(5)), polytorch.tensor([2, 1]))
     with pytest.raises(RuntimeError, match="expected scalar type Float but found Double"):
         F.cross_entropy(x, polytorch.tensor([1, 2, 3]), weight=polytorch.ones(5).double())
 

@@ -168,9 +168,14 @@ def _index_target(input: Tensor, target: Tensor, fn: str) -> Tensor:
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     if input.ndim == 1:
-        if target.ndim != 0:
-            raise RuntimeError(f"{fn}: an unbatched input of shape {list(input.shape)} needs a "
-                               f"0-d target, got target of shape {list(target.shape)}")
+        if target.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported "
+                               f"({fn}: input {list(input.shape)}, target {list(target.shape)})")
+        if target.ndim == 1:
+            if target.shape[0] != 1:
+                raise ValueError("For 1D input, 1D target must have size 1, but got target "
+                                 f"size: {target.shape[0]}")
+            target = target.reshape(())  # PyTorch reads it as the unbatched 0-d target
     else:
         if target.ndim == 0 or input.shape[0] != target.shape[0]:
             raise ValueError(
@@ -908,6 +913,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_l
         tensor(0.2877)
     """
     _check_tensor(log_probs, "ctc_loss", "log_probs")
+    _check_tensor(targets, "ctc_loss", "targets")
     reduction = _reduction(reduction)
     _check_floating(log_probs, "ctc_loss", "log_probs")
     batched = log_probs.ndim == 3
