@@ -646,3 +646,16 @@ def test_lenet_trains_like_pytorch():
     grads_o = {k: host(p.grad) for k, p in ours.named_parameters()}
     for k, p in theirs.named_parameters():
         np.testing.assert_allclose(grads_o[k], p.grad.numpy(), 1e-4, 1e-6, err_msg=k)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from polytorch.nn import _functional_conv
+    from polytorch.nn.modules import conv, fold, padding, pixelshuffle, pooling, upsampling
+    from polytorch.ops import conv as ops_conv
+
+    for module in (ops_conv, _functional_conv, conv, fold, padding, pixelshuffle, pooling,
+                   upsampling):
+        result = doctest.testmod(module, extraglobs={"polytorch": polytorch, "F": F, "nn": nn})
+        assert result.failed == 0, module.__name__

@@ -645,7 +645,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
 
     Example:
         >>> F.adaptive_avg_pool1d(polytorch.tensor([[1., 2., 3., 4., 5.]]), 2)
-        tensor([[2.0000, 4.0000]])
+        tensor([[2., 4.]])
     """
     return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
 
