@@ -435,6 +435,13 @@ ERRORS = [
     (lambda: F.conv_transpose2d(polytorch.ones(1, 3, 5, 5), polytorch.ones(3, 2, 3, 3),
                                 output_padding=2), RuntimeError,
      "output padding must be smaller than either stride or dilation"),
+    (lambda: F.conv2d(polytorch.ones(1, 3, 5, 5, dtype=polytorch.float64),
+                      polytorch.ones(6, 3, 3, 3)), RuntimeError,
+     r"conv2d: Input type \(polytorch.float64\) and weight type \(polytorch.float32\) should "
+     r"be the same"),
+    (lambda: F.conv_transpose1d(polytorch.ones(1, 3, 5), polytorch.ones(3, 2, 3),
+                                polytorch.ones(2, dtype=polytorch.float64)), RuntimeError,
+     "conv_transpose1d: Input type .* and bias type .* should be the same"),
     (lambda: F.max_pool2d(polytorch.ones(1, 1, 2, 2), 3), RuntimeError,
      r"Given input size: \(1x2x2\). Calculated output size: \(1x0x0\). Output size is too "
      r"small"),

@@ -158,6 +158,14 @@ def _ntuple(value, n: int, name: str, fn: str) -> tuple:
     return out
 
 
+def _check_params(input, weight, bias, fn: str) -> None:
+    """PyTorch's error for operands of different dtypes (matmul's would not name the conv)."""
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype is not input.dtype:
+            raise RuntimeError(f"{fn}: Input type ({input.dtype}) and {what} type ({t.dtype}) "
+                               f"should be the same")
+
+
 def _check_input(input, nd: int, fn: str) -> bool:
     """Raise unless ``input`` is ``(C, *S)`` or ``(N, C, *S)``; True when it is batched."""
     if not isinstance(input, Tensor):
@@ -191,6 +199,7 @@ def _const(arr: np.ndarray, like: Tensor, dtype=None) -> Tensor:
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd: int, fn: str):
     batched = _check_input(input, nd, fn)
+    _check_params(input, weight, bias, fn)
     if weight.ndim != nd + 2:
         raise RuntimeError(f"{fn}: expected weight to be {nd + 2}-dimensional "
                            f"(out_channels, in_channels / groups, *kernel_size), but got "
@@ -302,6 +311,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
                     nd: int, fn: str):
     batched = _check_input(input, nd, fn)
+    _check_params(input, weight, bias, fn)
     if weight.ndim != nd + 2:
         raise RuntimeError(f"{fn}: expected weight to be {nd + 2}-dimensional "
                            f"(in_channels, out_channels / groups, *kernel_size), but got "
