@@ -334,6 +334,12 @@ def test_margin_losses(reduction):
         check("multi_margin_loss", (f32(5, 4), t), dict(kw, p=p, margin=0.7))
     check("multi_margin_loss", (f32(5, 4), t), dict(kw, weight=f32(4, low=0.1, high=2)))
     check("multi_margin_loss", (f32(4), np.asarray(np.int64(2))), kw)
+    with pytest.raises(RuntimeError, match="target out of range"):
+        F.multi_margin_loss(polytorch.tensor(f32(3, 4)), polytorch.tensor([1, 7, 2]))
+    with pytest.raises(RuntimeError, match="Expected target size \\[3\\], but got \\[2\\]"):
+        F.multi_margin_loss(polytorch.tensor(f32(3, 4)), polytorch.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="'target' is out of range"):
+        F.multilabel_margin_loss(polytorch.tensor(f32(1, 4)), polytorch.tensor([[1, 7, -1, 0]]))
     target = np.array([[3, 0, -1, 1], [1, 2, 3, 0], [-1, 1, 2, 2]])
     check("multilabel_margin_loss", (f32(3, 4), target), kw)
     check("multilabel_margin_loss", (f32(4), np.array([2, 1, -1, 0])), kw)
@@ -430,6 +436,11 @@ def test_ctc_unbatched_and_errors():
         F.ctc_loss(lp3, polytorch.tensor([[1, 2]]), [5, 5], [2])
     with pytest.raises(RuntimeError, match="blank must be in label range"):
         F.ctc_loss(lp3, polytorch.tensor([[1, 2]]), [5], [2], blank=4)
+    # A label equal to the blank is not refused by PyTorch: same recursion, same value.
+    out = F.ctc_loss(lp3, polytorch.tensor([[0, 1, 1]]), [5], [3], reduction="sum")
+    ref = TF.ctc_loss(torch.tensor(logits).log_softmax(1)[:, None], torch.tensor([[0, 1, 1]]),
+                      [5], [3], reduction="sum")
+    np.testing.assert_allclose(host(out), host(ref), rtol=1e-10)
 
 
 def test_ctc_gradcheck():

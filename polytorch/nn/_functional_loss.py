@@ -722,12 +722,16 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if input.ndim not in (1, 2) or input.ndim == 1 and target.ndim != 0 or \
             input.ndim == 2 and tuple(target.shape) != (input.shape[0],):
         raise RuntimeError(
-            f"inconsistent target size, expected {list(input.shape[:-1])} but got "
-            f"{list(target.shape)} (multi_margin_loss: input (N, C) or (C,))"
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size {list(input.shape[:-1])}, but "
+            f"got {list(target.shape)}. Input has shape {list(input.shape)}."
         )
     n_classes = input.shape[-1]
     target = target.long()
-    _target_code(target, n_classes, -(2**62), "multi_margin_loss", "target")
+    try:
+        _target_code(target, n_classes, -(2**62), "multi_margin_loss", "target")
+    except IndexError as e:
+        raise RuntimeError(f"target out of range ({e})") from None
     idx = target.unsqueeze(-1)
     z = (margin - gather_along(input, idx, dim=input.ndim - 1) + input).clamp_min(0)
     if p == 2:
@@ -759,7 +763,10 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: bool | N
     x = input if input.ndim == 2 else input.unsqueeze(0)
     t = (target if target.ndim == 2 else target.unsqueeze(0)).long()
     n_classes = x.shape[1]
-    _target_code(t, n_classes, -1, "multilabel_margin_loss", "target")
+    try:
+        _target_code(t, n_classes, -1, "multilabel_margin_loss", "target")
+    except IndexError as e:
+        raise RuntimeError(f"argument #2 'target' is out of range ({e})") from None
     # Targets count up to the first -1: a running product of "not -1" marks them.
     listed = (t != -1).long().cumprod(1) == 1  # (N, K)
     safe = polytorch.where(listed, t, 0)
@@ -889,10 +896,10 @@ def _ctc_labels(targets: Tensor, target_lengths: list[int], n: int, n_classes: i
     else:
         raise RuntimeError(f"ctc_loss: targets must be (N, S) or 1-D, got shape {list(h.shape)}")
     for lab in labels:
-        bad = (lab < 0) | (lab >= n_classes) | (lab == blank)
+        bad = (lab < 0) | (lab >= n_classes)
         if bad.any():
-            raise RuntimeError(f"ctc_loss: target label {int(lab[bad][0])} is the blank "
-                               f"({blank}) or outside [0, {n_classes})")
+            raise RuntimeError(f"ctc_loss: target label {int(lab[bad][0])} is outside "
+                               f"[0, {n_classes})")
     return labels
 
 
@@ -937,9 +944,10 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_l
     ext = np.full((n, width), blank, dtype=np.int64)
     for i, lab in enumerate(labels):
         ext[i, 1:2 * len(lab):2] = lab
-    # A step may skip a blank onto a label that differs from the label two back.
+    # A step may skip a blank onto a label (odd position) that differs from the label two
+    # back; PyTorch's rule, which also holds for a label equal to the blank.
     skip = np.zeros((n, width), dtype=bool)
-    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    skip[:, 3::2] = ext[:, 3::2] != ext[:, 1:-2:2]
     device = lp.device
     log_zero = _LOG_ZERO.get(lp.dtype.name, _LOG_ZERO_DEFAULT)
     index = polytorch.tensor(np.ascontiguousarray(np.broadcast_to(ext, (n_time, n, width))),
