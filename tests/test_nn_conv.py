@@ -666,3 +666,26 @@ def test_docstring_examples_run():
                    upsampling):
         result = doctest.testmod(module, extraglobs={"polytorch": polytorch, "F": F, "nn": nn})
         assert result.failed == 0, module.__name__
+
+
+def test_empty_batch_non_contiguous_input_and_double_backward():
+    w = np.random.RandomState(1).standard_normal((4, 3, 3, 3))
+    for fn, weight in ((F.conv2d, w), (F.conv_transpose2d, w[:3].transpose(1, 0, 2, 3))):
+        out = fn(polytorch.zeros(0, 3, 5, 5, dtype=polytorch.float64), polytorch.tensor(weight))
+        ref = getattr(TF, fn.__name__)(torch.zeros(0, 3, 5, 5, dtype=torch.float64),
+                                       torch.tensor(weight))
+        assert tuple(out.shape) == tuple(ref.shape)
+    _run("conv2d", [(2, 3, 6, 5), (4, 3, 3, 3)], dict(padding=1),
+         prep=lambda ts, lib: [ts[0].transpose(2, 3), ts[1]])
+    _run("max_pool2d", [(2, 3, 6, 5)], dict(kernel_size=2),
+         prep=lambda ts, lib: [ts[0].transpose(2, 3)])
+    # second derivatives: d/dw of sum(d/dx of sum(conv(x, w) ** 2))
+    x = np.random.RandomState(0).standard_normal((2, 3, 6, 5))
+    grads = []
+    for lib, make in ((polytorch, polytorch.tensor), (torch, torch.tensor)):
+        xs, ws = make(x, requires_grad=True), make(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xs, ws, stride=2, padding=1)
+        (g,) = lib.autograd.grad(y.square().sum(), xs, create_graph=True)
+        g.square().sum().backward()
+        grads.append(host(ws.grad))
+    np.testing.assert_allclose(grads[0], grads[1], 1e-9, 1e-9)

@@ -371,7 +371,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     else:
         cols = weight.reshape(groups, cg, og * k).mT @ x
     cols = cols.reshape(o, k, n, length)
-    cols = cols.permute(2, 0, 1, 3) if n > 1 else cols.reshape(1, o, k, length)
+    cols = cols.permute(2, 0, 1, 3) if n != 1 else cols.reshape(1, o, k, length)
     cols = cols.reshape((n, o, k) + spatial)
     out = col2im_op(cols, output_size=out_size, kernel_size=ksize, dilation=dilation,
                     padding=tuple((p, p - op) for p, op in zip(padding, output_padding)),
