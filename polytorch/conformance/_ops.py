@@ -186,7 +186,9 @@ def _compare(got: np.ndarray, want: np.ndarray, rtol: float, atol: float):
     diff = np.where(np.isnan(diff), np.inf, diff)
     scale = np.abs(np.where(same_inf, 0.0, e))
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(scale > 0, diff / scale, 0.0)  # relative to a zero is not measured
+        # Relative error is measured where it decides: values whose magnitude is within
+        # atol (zeros, underflows) are judged by atol, and a 1e-40 against 0 is no news.
+        rel = np.where(scale > atol, diff / scale, 0.0)
     max_abs, max_rel = float(diff.max()), float(rel.max())
     bad = diff > atol + rtol * scale
     if not bad.any():
