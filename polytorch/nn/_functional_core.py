@@ -56,8 +56,6 @@ __all__ = [
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-_SQRT1_2 = 1 / math.sqrt(2.0)
-_SQRT_2_PI = math.sqrt(2.0 / math.pi)
 
 
 def _in_place(name: str, fn, input: Tensor, *args) -> Tensor:
@@ -312,12 +310,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         >>> F.gelu(polytorch.tensor([0.0, 1.0]))
         tensor([0.0000, 0.8413])
     """
-    if approximate == "none":
-        return input * (E.erf(input * _SQRT1_2) + 1.0) * 0.5
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * _SQRT_2_PI
-        return input * (E.tanh(inner) + 1.0) * 0.5
-    raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(
+            f"approximate argument must be either none or tanh, got {approximate!r}")
+    _tensor(input, "gelu")
+    if input._dtype.kind != "f":
+        raise RuntimeError(f"\"GeluKernelImpl\" not implemented for '{input._dtype.name}'")
+    return NN.gelu_op(input, approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:

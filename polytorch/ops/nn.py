@@ -13,6 +13,7 @@ rule is written in polytorch ops, so second derivatives come for free.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import _dtype as D
@@ -156,6 +157,52 @@ def log_sigmoid_op(xp, x):
 def _(ctx, grad):
     (x,) = ctx.inputs
     return (grad * E.sigmoid(E.neg(x)),)
+
+
+# -- gelu -----------------------------------------------------------------------------------
+
+_SQRT1_2 = 1 / math.sqrt(2.0)
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2.0 * math.pi)
+
+
+def _gelu(xp, x, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + xp.tanh((x + 0.044715 * (x * x * x)) * _SQRT_2_PI))
+    return 0.5 * x * (1 + E._erf(xp, x * _SQRT1_2))
+
+
+@defop("gelu", promote=None, save=(0,))
+def gelu_op(xp, x, *, approximate):
+    """``x * Phi(x)`` (``approximate="tanh"``: ``Phi`` by the tanh formula), in one op."""
+    return _gelu(xp, x, approximate)
+
+
+@gelu_op.register_kernel("jax")
+def _(xp, x, *, approximate):
+    # One compiled kernel per mode: eagerly, erf's forty-odd small ops would each dispatch.
+    fn = _GELU_JIT.get(approximate)
+    if fn is None:
+        import jax
+
+        fn = _GELU_JIT[approximate] = jax.jit(lambda v: _gelu(xp, v, approximate))
+    return fn(x)
+
+
+_GELU_JIT: dict = {}
+
+
+@gelu_op.defvjp
+def _(ctx, grad):
+    (x,) = ctx.inputs
+    if ctx.params["approximate"] == "tanh":
+        x2 = x * x
+        t = E.tanh((x + x2 * x * 0.044715) * _SQRT_2_PI)
+        slope = (t + 1) * 0.5 + x * (1 - t * t) * ((x2 * (3 * 0.044715) + 1) * (0.5 * _SQRT_2_PI))
+        return (grad * slope,)
+    cdf = (E.erf(x * _SQRT1_2) + 1) * 0.5
+    pdf = E.exp(x * x * -0.5) * _INV_SQRT_2PI
+    return (grad * (cdf + x * pdf),)
 
 
 # -- standardization (the core of every normalization layer) -------------------------------

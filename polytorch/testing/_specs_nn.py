@@ -394,6 +394,7 @@ SPECS = [
            _unary_samples(-30, 30), FLOATS, same),
     OpSpec("embedding", _embedding_call, _embedding_ref, _embedding_samples, FLOATS,
            _first_float),
+    OpSpec("gelu", lambda x, **kw: _F.gelu(x, **kw), _gelu_ref, _gelu_samples, FLOATS, same),
     OpSpec("standardize", _standardize_call, _standardize_ref, _standardize_samples, FLOATS,
            same),
 ]
