@@ -28,8 +28,8 @@ import polytorch
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..ops.loss import binary_cross_entropy_op
-from ..ops.nn import log_softmax_op
+from ..ops.loss import binary_cross_entropy_op, cross_entropy_indices_op
+from ..ops.nn import log_sigmoid_op, log_softmax_op
 from ..ops.reduction import gather_along
 
 __all__ = [
@@ -126,13 +126,10 @@ def _elementwise_weight(loss: Tensor, weight, reduction: str) -> Tensor:
 
 
 def _log_sigmoid(x: Tensor) -> Tensor:
-    """``log(sigmoid(x))`` without overflow: ``min(x, 0) - log1p(exp(-|x|))``.
-
-    ``min(x, 0)`` is written ``(x - |x|) / 2`` so that the gradient at 0 is
-    PyTorch's 1/2 (``minimum`` and ``relu`` give 1 or 0 there).
-    """
-    a = x.abs()
-    return (x - a) * 0.5 - (-a).exp().log1p()
+    """``log(sigmoid(x))`` without overflow (one op; its gradient at 0 is 1/2)."""
+    if x._dtype.kind != "f":
+        x = x.float()
+    return log_sigmoid_op(x)
 
 
 # -- class-index targets -----------------------------------------------------------------------
@@ -228,12 +225,12 @@ def _picked_loss(input: Tensor, target: Tensor, weight, ignore_index: int, reduc
     if code == 1:
         valid = target != ignore_index
         target = polytorch.where(valid, target, 0)  # any class: the value is masked below
-    if reduction == "mean" and weight is None and valid is None and label_smoothing == 0.0:
-        # The common case in fewer ops: the class dim kept (no squeeze) and a mean over it.
-        picked = gather_along(input, target.unsqueeze(class_dim), dim=class_dim)
-        if not logits:
-            return -picked.mean()
-        return (input.logsumexp(class_dim, keepdim=True) - picked).mean()
+    if weight is None and valid is None and label_smoothing == 0.0 and n_classes:
+        # The common case in fewer ops (Note [Cross entropy at class indices is a primitive]).
+        if logits:
+            return _reduce(cross_entropy_indices_op(input, target, dim=class_dim), reduction)
+        if reduction == "mean":  # the class dim kept: no squeeze
+            return -gather_along(input, target.unsqueeze(class_dim), dim=class_dim).mean()
     picked = gather_along(input, target.unsqueeze(class_dim), dim=class_dim).squeeze(class_dim)
     lse = input.logsumexp(class_dim) if logits else None
     loss = -picked if lse is None else lse - picked

@@ -34,10 +34,34 @@ def _bce_samples(rng, dt):
     ]
 
 
+def _ce_indices_ref(x, t):
+    logp = _log_softmax_last(np.moveaxis(x, 0 if x.ndim == 1 else 1, -1))
+    t = np.asarray(t).astype(np.int64)
+    return -np.take_along_axis(logp, t[..., None], axis=-1)[..., 0]
+
+
+def _ce_indices_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -3, 3)
+
+    def idx(*s):
+        return np.asarray(rng.randint(0, 4, size=s), dtype=np.int64)
+
+    return [
+        Sample((x(3, 4), idx(3))),
+        Sample((x(2, 4, 3), idx(2, 3))),
+        Sample((x(4), idx())),
+        Sample((x(0, 4), idx(0))),
+    ]
+
+
 SPECS += [
     OpSpec("binary_cross_entropy",
            lambda x, t: F.binary_cross_entropy(x, t, reduction="none"), _bce_ref,
            _bce_samples, FLOATS, promoted),
+    OpSpec("cross_entropy_indices",
+           lambda x, t: F.cross_entropy(x, t, reduction="none"), _ce_indices_ref,
+           _ce_indices_samples, FLOATS, same),
 ]
 
 
