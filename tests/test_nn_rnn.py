@@ -310,3 +310,78 @@ def test_double_backward_through_the_recurrence():
     assert gradgradcheck(lambda x: m(x)[0], (x,), fast_mode=True)
     cell = nn.GRUCell(2, 2, dtype=polytorch.float64)
     assert gradgradcheck(lambda x: cell(x), (x[0],), fast_mode=True)
+
+
+# -- packed sequences ---------------------------------------------------------------------------
+
+from torch.nn.utils import rnn as torch_rnn  # noqa: E402
+
+from polytorch.nn.modules import rnn as packing  # noqa: E402  (nn.utils.rnn re-exports these)
+
+
+@pytest.mark.parametrize("kind,batch_first", [("LSTM", False), ("GRU", True), ("RNN", False)])
+def test_packed_sequences_match_torch(kind, batch_first):
+    lengths = [3, 5, 1, 5]  # unsorted, with ties
+    x = _x(4, 5, 3) if batch_first else _x(5, 4, 3)
+    h0 = _x(4, 4, 4)
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, kind)(3, 4, 2, bidirectional=True, batch_first=batch_first)
+    ours = getattr(nn, kind)(3, 4, 2, bidirectional=True, batch_first=batch_first)
+    _copy_weights(theirs, ours, "cpu")
+    px, tx = polytorch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ph, th = polytorch.tensor(h0, requires_grad=True), torch.tensor(h0, requires_grad=True)
+    p_hx, t_hx = ((ph, ph * 0.5), (th, th * 0.5)) if kind == "LSTM" else (ph, th)
+    p_out, p_last = ours(packing.pack_padded_sequence(px, lengths, batch_first,
+                                                      enforce_sorted=False), p_hx)
+    t_out, t_last = theirs(torch_rnn.pack_padded_sequence(tx, lengths, batch_first,
+                                                          enforce_sorted=False), t_hx)
+    assert p_out.batch_sizes.tolist() == t_out.batch_sizes.tolist()
+    _close(p_out.data, t_out.data, "packed output")
+    for i, (a, b) in enumerate(zip(_flat(p_last), _flat(t_last))):
+        _close(a, b, f"final state {i}")
+    p_pad, p_len = packing.pad_packed_sequence(p_out, batch_first, total_length=6)
+    t_pad, t_len = torch_rnn.pad_packed_sequence(t_out, batch_first, total_length=6)
+    _close(p_pad, t_pad, "padded output")
+    assert p_len.tolist() == t_len.tolist() and p_len.dtype == polytorch.int64
+    g = _x(*t_pad.shape)
+    last_p, last_t = _flat(p_last)[0], _flat(t_last)[0]
+    ((p_pad * polytorch.tensor(g)).sum() + last_p.sum()).backward()
+    ((t_pad * torch.tensor(g)).sum() + last_t.sum()).backward()
+    _close(px.grad, tx.grad, "input grad")
+    _close(ph.grad, th.grad, "h0 grad")
+    t_params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        _close(p.grad, t_params[name].grad, f"grad of {name}")
+
+
+def test_pack_and_pad_sequence_helpers_match_torch():
+    seqs = [_x(2, 3), _x(4, 3), _x(1, 3)]
+    for batch_first, side in [(True, "left"), (False, "right")]:
+        ours = packing.pad_sequence([polytorch.tensor(s) for s in seqs], batch_first, -1.0, side)
+        theirs = torch_rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first, -1.0,
+                                        side)
+        _close(ours, theirs, f"pad_sequence {side}")
+    a = packing.pack_sequence([polytorch.tensor(s) for s in seqs], enforce_sorted=False)
+    b = torch_rnn.pack_sequence([torch.tensor(s) for s in seqs], enforce_sorted=False)
+    _close(a.data, b.data, "pack_sequence")
+    assert a.sorted_indices.tolist() == b.sorted_indices.tolist()
+    assert a.unsorted_indices.tolist() == b.unsorted_indices.tolist()
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        packing.pack_sequence([polytorch.tensor(s) for s in seqs])
+    with pytest.raises(ValueError, match="Expected total_length to be at least"):
+        packing.pad_packed_sequence(a, total_length=2)
+
+
+def test_packed_sequence_on_every_device(device):
+    if device.endswith("@jax"):
+        pytest.skip("test_lstm_on_every_device covers JAX (it compiles every op per shape)")
+    polytorch.manual_seed(0)
+    m = nn.GRU(2, 3, device=device)
+    x = polytorch.randn(3, 2, 2, device=device)
+    out, h = m(packing.pack_padded_sequence(x, [3, 1]))
+    padded, _ = packing.pad_packed_sequence(out)
+    full, h_full = m(x[:, :1])
+    np.testing.assert_allclose(padded[:, 0].cpu().detach().numpy(),
+                               full[:, 0].cpu().detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert np.all(padded[1:, 1].cpu().detach().numpy() == 0)
+    assert out.data.device == polytorch.device(device)

@@ -1,4 +1,9 @@
-"""Recurrent layers: RNN, LSTM, GRU and their cells.
+"""Recurrent layers: RNN, LSTM, GRU and their cells; packed sequences.
+
+``PackedSequence``, ``pack_padded_sequence``, ``pad_packed_sequence``,
+``pad_sequence`` and ``pack_sequence`` (PyTorch's ``torch.nn.utils.rnn``) live here,
+next to the layers that run them, and are not in ``__all__`` (``polytorch.nn``
+does not export them; ``polytorch.nn.utils.rnn`` is their public home).
 
 Note [Recurrences are composed]
 Each layer and direction projects the whole input sequence with one matmul
@@ -14,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections import namedtuple
 
 import polytorch
 
@@ -161,13 +167,14 @@ class RNNBase(Module):
     def _name(self) -> str:
         return type(self).__name__
 
-    def _check_input(self, input: Tensor) -> None:
+    def _check_input(self, input: Tensor, ndim: int = 3) -> None:
         dtype = getattr(self, self._flat_weights_names[0]).dtype
         if input.dtype != dtype:
             raise ValueError(
                 f"{self._name}: input must have the type {dtype}, got type {input.dtype}")
-        if input.ndim != 3:
-            raise RuntimeError(f"{self._name}: input must have 3 dimensions, got {input.ndim}")
+        if input.ndim != ndim:
+            raise RuntimeError(
+                f"{self._name}: input must have {ndim} dimensions, got {input.ndim}")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"{self._name}: input.size(-1) must be equal to input_size. Expected "
@@ -217,8 +224,32 @@ class RNNBase(Module):
 
     # -- the recurrence -----------------------------------------------------------------
 
-    def _run(self, x: Tensor, states: tuple) -> tuple[Tensor, tuple]:
-        """All layers over time-major ``x`` ``(T, B, I)``; returns output and final states."""
+    def _forward_packed(self, input: PackedSequence, hx, n_states: int):
+        """The layer over a ``PackedSequence``: packed output and final states (batch order)."""
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        self._check_input(data, ndim=2)
+        sizes = [int(b) for b in batch_sizes.tolist()]  # a host tensor, as in PyTorch
+        num_directions = 2 if self.bidirectional else 1
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        expected = [(self.num_layers * num_directions, sizes[0], size)
+                    for size in [real_hidden, self.hidden_size][:n_states]]
+        if hx is None:
+            states = tuple(polytorch.zeros(e, dtype=data.dtype, device=data.device)
+                           for e in expected)
+        else:
+            states = (hx,) if n_states == 1 else tuple(hx)
+            for i, (st, e) in enumerate(zip(states, expected)):
+                self._check_hidden(st, e, "hidden" if n_states == 1 else f"hidden[{i}]")
+            if sorted_indices is not None:  # the caller's batch order -> sorted by length
+                states = tuple(st.index_select(1, sorted_indices) for st in states)
+        out, states = self._run(data, states, sizes)
+        if unsorted_indices is not None:
+            states = tuple(st.index_select(1, unsorted_indices) for st in states)
+        return PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices), states
+
+    def _run(self, x: Tensor, states: tuple, batch_sizes: list | None = None):
+        """All layers over time-major ``x`` ``(T, B, I)``, or packed data ``(sum, I)``
+        with ``batch_sizes``; returns the output and the final states."""
         num_directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -227,7 +258,7 @@ class RNNBase(Module):
                 k = layer * num_directions + direction
                 weights = [getattr(self, n) for n in self._all_weights[k]]
                 init_states = tuple(s[k] for s in states)
-                out, last = self._direction(x, weights, init_states, reverse=direction == 1)
+                out, last = self._direction(x, weights, init_states, direction == 1, batch_sizes)
                 outs.append(out)
                 for f, s in zip(finals, last):
                     f.append(s)
@@ -236,38 +267,24 @@ class RNNBase(Module):
                 x = _dropout(x, self.dropout, training=True)
         return x, tuple(polytorch.stack(f) for f in finals)
 
-    def _direction(self, x: Tensor, weights: list, states: tuple, reverse: bool):
-        if self.bias:
-            w_ih, w_hh, b_ih, b_hh, *rest = weights
-        else:
-            (w_ih, w_hh, *rest), b_ih, b_hh = weights, None, None
-        w_hr = rest[0] if rest else None
-        gru = self.mode == "GRU"
-        # One matmul for the input side of every step (Note [Recurrences are composed]).
-        xi = x @ w_ih.T
-        if b_ih is not None:
-            xi = xi + (b_ih if gru else b_ih + b_hh)
-        steps = _Pieces.apply(xi, 0, None)
-        if reverse:
-            steps = steps[::-1]
+    def _step_fn(self, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None):
+        """``step(x_t, states) -> states`` for this mode; ``states[0]`` is the output."""
         w_hh_t = w_hh.T
-        w_hr_t = None if w_hr is None else w_hr.T
-        outs = []
+        H = self.hidden_size
         if self.mode == "LSTM":
-            h, c = states
-            H = self.hidden_size
-            for xt in steps:
+            w_hr_t = None if w_hr is None else w_hr.T
+
+            def step(xt, states):
+                h, c = states
                 i, f, g, o = _gates(xt + h @ w_hh_t, H, 4)
                 c = f.sigmoid() * c + i.sigmoid() * g.tanh()
                 h = o.sigmoid() * c.tanh()
-                if w_hr_t is not None:
-                    h = h @ w_hr_t
-                outs.append(h)
-            last = (h, c)
-        elif gru:
-            (h,) = states
-            H = self.hidden_size
-            for xt in steps:
+                return (h if w_hr_t is None else h @ w_hr_t, c)
+
+        elif self.mode == "GRU":
+
+            def step(xt, states):
+                (h,) = states
                 hh = h @ w_hh_t
                 if b_hh is not None:
                     hh = hh + b_hh
@@ -275,19 +292,62 @@ class RNNBase(Module):
                 h_rz, h_n = _Pieces.apply(hh, 1, [2 * H, H])
                 r, z = _gates((x_rz + h_rz).sigmoid(), H, 2)
                 n = (x_n + r * h_n).tanh()
-                h = n + z * (h - n)  # (1 - z) * n + z * h
-                outs.append(h)
-            last = (h,)
+                return (n + z * (h - n),)  # (1 - z) * n + z * h
+
         else:
-            (h,) = states
             act = polytorch.tanh if self.mode == "RNN_TANH" else polytorch.relu
-            for xt in steps:
-                h = act(xt + h @ w_hh_t)
-                outs.append(h)
-            last = (h,)
-        if reverse:
-            outs = outs[::-1]
-        return polytorch.stack(outs), last
+
+            def step(xt, states):
+                return (act(xt + states[0] @ w_hh_t),)
+
+        return step
+
+    def _direction(self, x: Tensor, weights: list, states: tuple, reverse: bool,
+                   batch_sizes: list | None):
+        if self.bias:
+            w_ih, w_hh, b_ih, b_hh, *rest = weights
+        else:
+            (w_ih, w_hh, *rest), b_ih, b_hh = weights, None, None
+        gru = self.mode == "GRU"
+        # One matmul for the input side of every step (Note [Recurrences are composed]).
+        xi = x @ w_ih.T
+        if b_ih is not None:
+            xi = xi + (b_ih if gru else b_ih + b_hh)
+        step = self._step_fn(w_hh, b_hh if gru else None, rest[0] if rest else None)
+        steps = _Pieces.apply(xi, 0, batch_sizes)
+        T = len(steps)
+        outs: list = [None] * T
+        if batch_sizes is None:
+            for t in (reversed(range(T)) if reverse else range(T)):
+                states = step(steps[t], states)
+                outs[t] = states[0]
+            return polytorch.stack(outs), states
+        # Packed (Note [Packed sequences]): sequences are sorted by length, so the batch
+        # shrinks over time; forward, a sequence's final state is set aside as it ends;
+        # backward, a sequence joins with its initial state at its last step.
+        if not reverse:
+            ended: list[tuple] = []
+            cur = states
+            for t in range(T):
+                b = batch_sizes[t]
+                if b < cur[0].shape[0]:
+                    ended.append(tuple(s[b:] for s in cur))
+                    cur = tuple(s[:b] for s in cur)
+                cur = step(steps[t], cur)
+                outs[t] = cur[0]
+            ended.append(cur)
+            last = tuple(polytorch.cat([e[i] for e in reversed(ended)]) if len(ended) > 1
+                         else ended[0][i] for i in range(len(states)))
+        else:
+            cur = tuple(s[:batch_sizes[-1]] for s in states)
+            for t in reversed(range(T)):
+                b = batch_sizes[t]
+                if b > cur[0].shape[0]:
+                    cur = tuple(polytorch.cat([c, s[c.shape[0]:b]]) for c, s in zip(cur, states))
+                cur = step(steps[t], cur)
+                outs[t] = cur[0]
+            last = cur
+        return polytorch.cat(outs), last
 
     def _finish(self, out: Tensor, states: tuple, is_batched: bool):
         if self.batch_first:
@@ -326,7 +386,10 @@ class RNN(RNNBase):
                 f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__(modes[self.nonlinearity], *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input, hx: Tensor | None = None):
+        if isinstance(input, PackedSequence):
+            out, (h,) = self._forward_packed(input, hx, 1)
+            return out, h
         x, states, is_batched = self._prepare(input, hx, 1)
         out, states = self._run(x, states)
         out, (h,) = self._finish(out, states, is_batched)
@@ -350,7 +413,9 @@ class LSTM(RNNBase):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
+    def forward(self, input, hx: tuple[Tensor, Tensor] | None = None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, 2)
         x, states, is_batched = self._prepare(input, hx, 2)
         out, states = self._run(x, states)
         out, (h, c) = self._finish(out, states, is_batched)
@@ -376,7 +441,10 @@ class GRU(RNNBase):
                 "proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input, hx: Tensor | None = None):
+        if isinstance(input, PackedSequence):
+            out, (h,) = self._forward_packed(input, hx, 1)
+            return out, h
         x, states, is_batched = self._prepare(input, hx, 1)
         out, states = self._run(x, states)
         out, (h,) = self._finish(out, states, is_batched)
@@ -532,3 +600,174 @@ class GRUCell(RNNCellBase):
         n = (x_n + r * h_n).tanh()
         h = n + z * (h - n)
         return h if is_batched else h.squeeze(0)
+
+
+# -- packed sequences -----------------------------------------------------------------------
+
+# Note [Packed sequences]
+# A PackedSequence holds the time steps of a batch of sequences sorted by length
+# (longest first), concatenated: ``data[sum(batch_sizes[:t]):][:batch_sizes[t]]`` is
+# step t of the ``batch_sizes[t]`` sequences still running. The RNN layers run the
+# packed data directly (RNNBase._direction); ``sorted_indices`` maps the caller's
+# batch order to the sorted one and ``unsorted_indices`` back. ``batch_sizes`` and
+# the lengths live on the host (PyTorch keeps them on the CPU too): packing is a
+# data-dependent layout. These are PyTorch's ``torch.nn.utils.rnn`` functions.
+
+_PackedSequenceBase = namedtuple(
+    "PackedSequence_", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
+
+
+class PackedSequence(_PackedSequenceBase):
+    """Sequences of several lengths packed for the RNN layers (Note [Packed sequences]).
+
+    Example:
+        >>> packed = pack_sequence([polytorch.ones(3, 2), polytorch.ones(1, 2)])
+        >>> packed.batch_sizes.tolist()
+        [2, 1, 1]
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if unsorted_indices is None and sorted_indices is not None:
+            unsorted_indices = polytorch.argsort(sorted_indices)
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
+
+    def to(self, *args, **kwargs) -> PackedSequence:
+        """``data`` (and the indices) moved or cast; ``batch_sizes`` stays on the host."""
+        data = self.data.to(*args, **kwargs)
+        if data is self.data:
+            return self
+        idx = [None if t is None else t.to(data.device)
+               for t in (self.sorted_indices, self.unsorted_indices)]
+        return type(self)(data, self.batch_sizes, *idx)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.data.is_cuda
+
+
+def _lengths(lengths) -> list[int]:
+    if isinstance(lengths, Tensor):
+        return [int(v) for v in lengths.tolist()]
+    return [int(v) for v in lengths]
+
+
+def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
+                         enforce_sorted: bool = True) -> PackedSequence:
+    """Pack a padded ``(T, B, *)`` batch (``(B, T, *)`` with ``batch_first``) of ``lengths``.
+
+    Example:
+        >>> x = polytorch.randn(4, 2, 3)
+        >>> pack_padded_sequence(x, [4, 2]).data.shape
+        polytorch.Size([6, 3])
+    """
+    lengths = _lengths(lengths)
+    batch_dim = 0 if batch_first else 1
+    if len(lengths) != input.shape[batch_dim]:
+        raise RuntimeError(
+            f"pack_padded_sequence: expected {input.shape[batch_dim]} lengths (the batch "
+            f"size), got {len(lengths)}")
+    if enforce_sorted:
+        if any(a < b for a, b in zip(lengths, lengths[1:])):
+            raise RuntimeError(
+                "`lengths` array must be sorted in decreasing order when `enforce_sorted` is "
+                "True. You can pass `enforce_sorted=False` to pack_padded_sequence and/or "
+                "pack_sequence to sidestep this requirement if you do not need ONNX "
+                "exportability.")
+        sorted_indices = None
+    else:
+        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        sorted_indices = polytorch.tensor(order, dtype=polytorch.int64, device=input.device)
+        input = input.index_select(batch_dim, sorted_indices)
+        lengths = [lengths[i] for i in order]
+    if lengths and lengths[-1] <= 0:
+        raise RuntimeError(
+            "Length of all samples has to be greater than 0, but found an element in "
+            "'lengths' that is <= 0")
+    if batch_first:
+        input = input.transpose(0, 1)
+    if lengths[0] > input.shape[0]:
+        raise RuntimeError(
+            f"pack_padded_sequence: the longest length ({lengths[0]}) exceeds the padded "
+            f"sequence length ({input.shape[0]})")
+    sizes = [sum(1 for n in lengths if n > t) for t in range(lengths[0])]
+    steps = _Pieces.apply(input[:lengths[0]], 0, None)
+    data = polytorch.cat([st[:b] if b < st.shape[0] else st for st, b in zip(steps, sizes)])
+    batch_sizes = polytorch.tensor(sizes, dtype=polytorch.int64)
+    return PackedSequence(data, batch_sizes, sorted_indices, None)
+
+
+def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
+                        padding_value: float = 0.0,
+                        total_length: int | None = None) -> tuple[Tensor, Tensor]:
+    """Undo ``pack_padded_sequence``: the padded batch and the lengths (int64, host).
+
+    Example:
+        >>> packed = pack_padded_sequence(polytorch.randn(4, 2, 3), [4, 2])
+        >>> padded, lengths = pad_packed_sequence(packed)
+        >>> padded.shape, lengths.tolist()
+        (polytorch.Size([4, 2, 3]), [4, 2])
+    """
+    data = sequence.data
+    sizes = [int(b) for b in sequence.batch_sizes.tolist()]
+    B, T = sizes[0], len(sizes)
+    if total_length is not None and total_length < T:
+        raise ValueError(
+            "Expected total_length to be at least the length of the longest sequence in "
+            f"input, but got total_length={total_length} and max sequence length being {T}")
+    rest = tuple(data.shape[1:])
+    rows = []
+    for piece, b in zip(_Pieces.apply(data, 0, sizes), sizes):
+        if b < B:
+            pad = polytorch.full((B - b, *rest), padding_value, dtype=data.dtype,
+                                 device=data.device)
+            piece = polytorch.cat([piece, pad])
+        rows.append(piece)
+    for _ in range(T, total_length or T):
+        rows.append(polytorch.full((B, *rest), padding_value, dtype=data.dtype,
+                                   device=data.device))
+    out = polytorch.stack(rows)
+    lengths = [sum(1 for b in sizes if b > i) for i in range(B)]
+    if sequence.unsorted_indices is not None:
+        out = out.index_select(1, sequence.unsorted_indices)
+        lengths = [lengths[j] for j in sequence.unsorted_indices.tolist()]
+    if batch_first:
+        out = out.transpose(0, 1)
+    return out, polytorch.tensor(lengths, dtype=polytorch.int64)
+
+
+def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
+                 padding_side: str = "right") -> Tensor:
+    """Stack ``(L_i, *)`` tensors into ``(max L, B, *)`` (``(B, max L, *)``), padding.
+
+    Example:
+        >>> pad_sequence([polytorch.ones(3), polytorch.ones(1)], batch_first=True).tolist()
+        [[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    if padding_side not in ("left", "right"):
+        raise ValueError(
+            f"Expected padding_side to be one of left or right, but got {padding_side}.")
+    sequences = list(sequences)
+    longest = max(s.shape[0] for s in sequences)
+    padded = []
+    for s in sequences:
+        missing = longest - s.shape[0]
+        if missing:
+            pad = polytorch.full((missing, *s.shape[1:]), padding_value, dtype=s.dtype,
+                                 device=s.device)
+            s = polytorch.cat([s, pad] if padding_side == "right" else [pad, s])
+        padded.append(s)
+    return polytorch.stack(padded, dim=0 if batch_first else 1)
+
+
+def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
+    """Pack a list of ``(L_i, *)`` tensors (longest first unless ``enforce_sorted=False``).
+
+    Example:
+        >>> pack_sequence([polytorch.ones(1, 2), polytorch.ones(3, 2)],
+        ...               enforce_sorted=False).data.shape
+        polytorch.Size([4, 2])
+    """
+    lengths = [s.shape[0] for s in sequences]
+    return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
