@@ -8,6 +8,7 @@ import warnings
 
 from ... import _creation
 from ... import _dtype as D
+from ..._tensor import Tensor
 from .. import _functional_core as F
 from .. import init
 from ..parameter import Parameter
@@ -83,7 +84,7 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     _dims: tuple[int, ...] = ()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
@@ -142,7 +143,7 @@ class _InstanceNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
                          bias=bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         unbatched = input.ndim == self._dims[0]
         feature_dim = 0 if unbatched else 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..._tensor import Tensor
 from .. import _functional_core as F
 from .module import Module
 
@@ -31,7 +32,7 @@ class Dropout(_DropoutNd):
         tensor([1., 1., 1.])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)
 
 
@@ -43,7 +44,7 @@ class Dropout1d(_DropoutNd):
         polytorch.Size([2, 3])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
@@ -55,7 +56,7 @@ class Dropout2d(_DropoutNd):
         polytorch.Size([1, 2, 3, 3])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
@@ -67,7 +68,7 @@ class Dropout3d(_DropoutNd):
         polytorch.Size([1, 2, 2, 2, 2])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
@@ -79,7 +80,7 @@ class AlphaDropout(_DropoutNd):
         tensor([1., 1., 1.])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.alpha_dropout(input, self.p, self.training)
 
 
@@ -91,5 +92,5 @@ class FeatureAlphaDropout(_DropoutNd):
         polytorch.Size([2, 3])
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.feature_alpha_dropout(input, self.p, self.training)
