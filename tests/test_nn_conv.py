@@ -689,3 +689,20 @@ def test_empty_batch_non_contiguous_input_and_double_backward():
         g.square().sum().backward()
         grads.append(host(ws.grad))
     np.testing.assert_allclose(grads[0], grads[1], 1e-9, 1e-9)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_matches_pytorch(mode, padding_mode, align_corners):
+    # The grid reaches past [-1, 1] so that every padding mode matters.
+    _run("grid_sample", [(2, 3, 5, 6), (2, 4, 3, 2)],
+         dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners),
+         prep=lambda ts, lib: [ts[0], ts[1].tanh() * 1.3], first_only=mode == "nearest")
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_matches_pytorch(align_corners):
+    _run("affine_grid", [(2, 2, 3)], dict(size=(2, 3, 4, 5), align_corners=align_corners))
+    with pytest.raises(ValueError, match="Expected a batch of 2D affine matrices"):
+        F.affine_grid(polytorch.ones(2, 3, 3), (2, 3, 4, 5))

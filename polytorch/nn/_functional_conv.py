@@ -46,11 +46,12 @@ from ..ops.conv import (
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-    "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-    "fold", "interpolate", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool2d",
-    "max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "pad", "pixel_shuffle",
-    "pixel_unshuffle", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
+    "adaptive_max_pool2d", "adaptive_max_pool3d", "affine_grid", "avg_pool1d", "avg_pool2d",
+    "avg_pool3d", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "fold", "grid_sample", "interpolate", "lp_pool1d", "lp_pool2d",
+    "lp_pool3d", "max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d",
+    "max_unpool3d", "pad", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
+    "upsample_bilinear", "upsample_nearest",
 ]
 
 
@@ -529,3 +530,113 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3,
                        "max_unpool3d")
+
+
+# -- spatial transformers -------------------------------------------------------------------
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """The ``(N, H, W, 2)`` sampling grid of the 2-D affine maps ``theta`` (``(N, 2, 3)``).
+
+    Example:
+        >>> theta = polytorch.tensor([[[1., 0., 0.], [0., 1., 0.]]])
+        >>> F.affine_grid(theta, (1, 3, 4, 5), align_corners=False).shape
+        polytorch.Size([1, 4, 5, 2])
+    """
+    size = tuple(int(s) for s in size)
+    if len(size) != 4:
+        raise NotImplementedError(f"affine_grid only supports 4D sizes, for 2D affine "
+                                  f"transforms, got size {list(size)}")
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (2, 3) or theta.shape[0] != size[0]:
+        raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                         f"{list(size)}. Got {list(theta.shape)}.")
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    n, _, h, w = size
+
+    def coords(m):
+        c = np.linspace(-1.0, 1.0, m) if m > 1 else np.zeros(1)
+        return c if align_corners else c * (m - 1) / m
+
+    base = np.stack(np.broadcast_arrays(coords(w)[None, :], coords(h)[:, None],
+                                        np.ones((1, 1))), axis=-1)  # (H, W, 3): x, y, 1
+    grid = _const(base.reshape(1, h * w, 3), theta) @ theta.mT
+    return grid.reshape(n, h, w, 2)
+
+
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord, low2, high2):
+    """PyTorch's ``reflect_coordinates``: fold ``coord`` into [low2 / 2, high2 / 2]."""
+    if low2 == high2:
+        return coord * 0
+    lo, span = low2 / 2, (high2 - low2) / 2
+    coord = (coord - lo).abs()
+    extra = coord.fmod(span)
+    flips = (coord / span).floor()
+    from ..ops.elementwise import where
+
+    return where(flips.fmod(2) == 0, extra + lo, span - extra + lo)
+
+
+def _source(coord, size, padding_mode, align_corners):
+    coord = _unnormalize(coord, size, align_corners)
+    if padding_mode == "border":
+        coord = coord.clamp(0, size - 1)
+    elif padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else \
+            _reflect(coord, -1, 2 * size - 1)
+        coord = coord.clamp(0, size - 1)
+    return coord
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:
+    """Samples ``input`` (``(N, C, H, W)``) at ``grid`` (``(N, H_out, W_out, 2)``, x then y,
+    in [-1, 1]) with ``bilinear`` or ``nearest`` interpolation.
+
+    ``padding_mode`` is ``zeros``, ``border`` or ``reflection``; gradients reach both the
+    input and the grid (bilinear), as in PyTorch.
+
+    Example:
+        >>> grid = polytorch.zeros(1, 2, 3, 2)
+        >>> F.grid_sample(polytorch.ones(1, 1, 4, 4), grid, align_corners=False).shape
+        polytorch.Size([1, 1, 2, 3])
+    """
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear' or "
+                         f"'nearest' (polytorch has no bicubic), but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or \
+            grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sample(): expected 4D input (N, C, H, W) and grid "
+                           f"(N, H_out, W_out, 2) with the same batch size, but got input of "
+                           f"size {list(input.shape)} and grid of size {list(grid.shape)}")
+    from ..ops.indexing import gather
+
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1:3]
+    ix = _source(grid[..., 0], w, padding_mode, bool(align_corners))
+    iy = _source(grid[..., 1], h, padding_mode, bool(align_corners))
+    flat = input.reshape(n, c, h * w)
+
+    def tap(xi, yi):
+        """Values at integer ``(xi, yi)`` (float tensors), zero outside the input."""
+        inside = (xi >= 0) & (xi <= w - 1) & (yi >= 0) & (yi <= h - 1)
+        idx = (yi.clamp(0, h - 1) * w + xi.clamp(0, w - 1)).to(D.int64)
+        idx = idx.reshape(n, 1, ho * wo).expand(n, c, ho * wo)
+        vals = gather(flat, 2, idx).reshape(n, c, ho, wo)
+        return vals * inside.unsqueeze(1).to(input.dtype)
+
+    if mode == "nearest":
+        return tap(ix.detach().round(), iy.detach().round())
+    x0, y0 = ix.detach().floor(), iy.detach().floor()
+    tx, ty = (ix - x0).unsqueeze(1), (iy - y0).unsqueeze(1)
+    return (tap(x0, y0) * (1 - tx) * (1 - ty) + tap(x0 + 1, y0) * tx * (1 - ty)
+            + tap(x0, y0 + 1) * (1 - tx) * ty + tap(x0 + 1, y0 + 1) * tx * ty)
