@@ -245,3 +245,21 @@ def test_errors():
         model(polytorch.randn(6, 3, D_MODEL), polytorch.randn(4, 2, D_MODEL))
     with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal"):
         model(polytorch.randn(6, 3, D_MODEL), polytorch.randn(4, 3, D_MODEL + 1))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from polytorch.nn import _functional_attention
+    from polytorch.nn.modules import _multihead, rnn, transformer
+
+    globs = {"polytorch": polytorch, "F": F, "nn": nn}
+    for module in (_functional_attention, rnn, transformer):
+        result = doctest.testmod(module, extraglobs=globs)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+    # MultiheadAttention's __module__ is activation's (PyTorch's path), which testmod skips.
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner()
+    for test in finder.find(_multihead.MultiheadAttention, globs=dict(vars(_multihead), **globs)):
+        runner.run(test)
+    assert runner.failures == 0 and runner.tries > 0
