@@ -54,7 +54,7 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(
             nn.Linear(d_model, 4 * d_model),
-            nn.GELU(),
+            nn.GELU(approximate="tanh"),  # GPT-2's GELU
             nn.Linear(4 * d_model, d_model),
             nn.Dropout(dropout),
         )
