@@ -97,11 +97,12 @@ def scaled_dot_product_attention(
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     # Scaling the (L, E) query costs less than scaling the (L, S) scores.
     scores = (query * scale) @ key.transpose(-2, -1)
-    masked = False
+    # Only a given mask can empty a row (the causal one keeps key 0 for every query);
+    # without one, the plain softmax primitive is enough.
+    may_empty_rows = attn_mask is not None
     if is_causal:
         attn_mask = polytorch.ones(L, S, dtype=polytorch.bool, device=query.device).tril()
     if attn_mask is not None:
-        masked = True
         if attn_mask.dtype == polytorch.bool:
             scores = polytorch.where(attn_mask, scores, float("-inf"))
         elif attn_mask.dtype.is_floating_point:
@@ -111,7 +112,7 @@ def scaled_dot_product_attention(
                 "scaled_dot_product_attention: attn_mask must be bool or floating point, "
                 f"got {attn_mask.dtype}"
             )
-    weights = _softmax(scores, safe=masked)
+    weights = _softmax(scores, safe=may_empty_rows)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p)
     return weights @ value
