@@ -21,6 +21,7 @@ from polytorch.testing import (
     gradcheck,
     gradgradcheck,
 )
+from polytorch.testing._specs import NonContig
 from polytorch.testing._specs_nn import FUNCTIONAL, SPECS
 
 RNG = np.random.default_rng(0)
@@ -239,6 +240,29 @@ def test_specs_pass_on_cpu():
     results = conformance.run_cases(cases, target)
     bad = [f"{r.id}: {r.message}" for r in results if r.status != conformance.PASS]
     assert not bad, "\n".join(bad)
+
+
+def _torch_arg(a):
+    if isinstance(a, NonContig):
+        return a.view(torch.from_numpy(a.base()))
+    return torch.from_numpy(a.copy()) if isinstance(a, np.ndarray) else a
+
+
+@pytest.mark.parametrize("spec", FUNCTIONAL, ids=[s.name for s in FUNCTIONAL])
+def test_functional_spec_references_agree_with_torch(spec):
+    """Each FUNCTIONAL spec's NumPy reference and dtype rule, checked against PyTorch on the
+    spec's own samples (the spec calls run on torch tensors too)."""
+    for dt in spec.dtypes:
+        for sample in spec.samples(np.random.RandomState(0), dt):
+            out = spec.call(*map(_torch_arg, sample.args), **sample.kwargs)
+            ref = spec.ref(*(getattr(a, "value", a).astype(np.float64)
+                             if isinstance(getattr(a, "value", a), np.ndarray) else a
+                             for a in sample.args), **sample.kwargs)
+            assert str(out.dtype).removeprefix("torch.") == spec.out_dtype(
+                *sample.args, **sample.kwargs)
+            rtol, atol = spec.tolerance(dt)
+            np.testing.assert_allclose(out.numpy().astype(np.float64), ref, rtol=rtol,
+                                       atol=atol, err_msg=f"{spec.name} {sample}")
 
 
 # -- linear ---------------------------------------------------------------------------------
