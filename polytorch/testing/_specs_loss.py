@@ -8,15 +8,32 @@ the references cast them back from the float64 copies they receive.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 import polytorch
-import polytorch.nn.functional as F
 
 from ._specs import FLOATS, OpSpec, Sample, _draw, promoted, same
 
 SPECS: list = []  # OpSpec records of registered primitives
 FUNCTIONAL: list = []  # OpSpec records of nn.functional functions, named as in F
+
+
+class _Functional:
+    """``F.name(x, ...)`` from the library of the first tensor: polytorch, or PyTorch when
+    the oracle test (tests/test_conformance.py) runs a spec's call on PyTorch tensors."""
+
+    def __getattr__(self, name):
+        def call(x, *args, **kwargs):
+            lib = polytorch if isinstance(x, polytorch.Tensor) else \
+                sys.modules[type(x).__module__.split(".")[0]]
+            return getattr(lib.nn.functional, name)(x, *args, **kwargs)
+
+        return call
+
+
+F = _Functional()
 
 
 def _bce_ref(x, t):
