@@ -319,3 +319,26 @@ def test_small_network_on_every_device(device):
     with polytorch.no_grad(), torch.no_grad():
         np.testing.assert_allclose(host(run(o_layers, polytorch.tensor(idx, device=device))),
                                    host(run(t_layers, torch.tensor(idx))), rtol=1e-4, atol=1e-5)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import polytorch.nn.functional as F
+    from polytorch.nn import _functional_core
+    from polytorch.nn.modules import (
+        activation,
+        batchnorm,
+        distance,
+        dropout,
+        flatten,
+        linear,
+        normalization,
+        sparse,
+    )
+    from polytorch.ops import nn as ops_nn
+
+    for module in (ops_nn, _functional_core, activation, batchnorm, distance, dropout, flatten,
+                   linear, normalization, sparse):
+        result = doctest.testmod(module, extraglobs={"polytorch": polytorch, "F": F, "nn": nn})
+        assert result.failed == 0 and result.attempted > 0, module.__name__
