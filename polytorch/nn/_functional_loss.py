@@ -1,5 +1,8 @@
 """nn.functional: losses, composed from polytorch ops (PyTorch's formulas and signatures).
 
+Two are primitives of polytorch/ops/loss.py, for stability (binary_cross_entropy) and
+speed (cross_entropy at class indices without weights, ignored targets or smoothing).
+
 Note [Reductions]
 Every loss takes ``reduction`` ("none", "mean", "sum") and, where PyTorch does, the
 legacy ``size_average`` / ``reduce`` pair, which overrides it with PyTorch's mapping
@@ -10,10 +13,11 @@ the non-ignored targets, and ctc_loss, which divides each loss by its target len
 Note [Target checks sync once]
 PyTorch raises ``IndexError: Target 7 is out of bounds.`` for a class index outside
 ``[0, C)``. Seeing that needs the targets' values on the host, so class-index losses
-reduce them on the device to one small integer (0: all in range, 1: some equal
-``ignore_index``, 2: some out of bounds) and read it back: one host sync per call,
-which also tells whether the ignore mask is needed at all (the common case skips
-three ops). Everything else in a forward pass stays on the device.
+reduce them on the device to their minimum and maximum and read those two numbers
+back: one host sync per call. In range, with ``ignore_index`` outside them (the
+common case), nothing more is done, and no ignore mask is built. Otherwise one more
+reduction tells ignored targets (masked) from out-of-range ones (the error).
+Everything else in a forward pass stays on the device.
 """
 
 from __future__ import annotations
