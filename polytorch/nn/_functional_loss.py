@@ -350,6 +350,8 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
 def _pair(input, target, fn):
     _check_tensor(input, fn, "input")
     _check_tensor(target, fn, "target")
+    if tuple(input.shape) == tuple(target.shape):
+        return input, target  # no expand ops in the common case
     _warn_size(input, target)
     return polytorch.broadcast_tensors(input, target)
 
