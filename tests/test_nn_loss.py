@@ -14,6 +14,8 @@ import pytest
 import torch
 import torch.nn.functional as TF
 from helpers import host
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import polytorch
 import polytorch.nn.functional as F
@@ -492,3 +494,31 @@ def test_ctc_on_every_device(device):
     out.backward()
     ref.backward()
     np.testing.assert_allclose(host(x.grad), host(tx.grad), rtol=1e-4, atol=1e-6)
+
+
+# -- property-based: random shapes, targets and options against PyTorch -------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_hypothesis_class_index_losses(data):
+    n_classes = data.draw(st.integers(1, 5), "C")
+    batch = data.draw(st.lists(st.integers(0, 3), min_size=0, max_size=2), "batch dims")
+    shape = (batch[0], n_classes, *batch[1:]) if batch else (n_classes,)
+    seed = data.draw(st.integers(0, 2**16), "seed")
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(-5, 5, size=shape)
+    tshape = (shape[0], *shape[2:]) if batch else ()
+    ignore_index = data.draw(st.sampled_from([-100, 0, n_classes - 1]), "ignore_index")
+    t = np.asarray(rng.randint(0, n_classes, size=tshape), dtype=np.int64)
+    t = np.where(rng.rand(*tshape) < 0.2, ignore_index, t)
+    kw = {"reduction": data.draw(st.sampled_from(REDUCTIONS), "reduction"),
+          "ignore_index": int(ignore_index)}
+    if data.draw(st.booleans(), "weight"):
+        kw["weight"] = rng.uniform(0.1, 2.0, size=n_classes)
+    fn = data.draw(st.sampled_from(["cross_entropy", "nll_loss"]), "fn")
+    if fn == "cross_entropy":
+        kw["label_smoothing"] = data.draw(st.sampled_from([0.0, 0.25]), "label_smoothing")
+    if x.size == 0 and kw["reduction"] == "mean":
+        kw["reduction"] = "sum"  # PyTorch's mean of nothing is NaN with a NaN-free gradient
+    check(fn, (x, t), kw, rtol=1e-9, atol=1e-12)
