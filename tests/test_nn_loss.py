@@ -153,8 +153,12 @@ def test_uint8_target_and_legacy_arguments():
         out = F.cross_entropy(polytorch.tensor(f32(3, 4)), polytorch.tensor([1, 0, 3]),
                               size_average=False)
     assert out.shape == ()
-    with pytest.warns(UserWarning, match="reduction='none'"):
+    with pytest.warns(UserWarning, match="reduction='none'") as record:
         assert F.mse_loss(polytorch.ones(2), polytorch.ones(2), reduce=False).shape == (2,)
+    assert record[0].filename == __file__  # the warning points at the caller's line
+    with pytest.warns(UserWarning, match="reduction='none'") as record:
+        polytorch.nn.CrossEntropyLoss(reduce=False)
+    assert record[0].filename == __file__
 
 
 def test_class_index_errors():

@@ -23,6 +23,7 @@ Everything else in a forward pass stays on the device.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Callable
 
@@ -58,6 +59,17 @@ _TORCH_NAME = {
 # -- shared helpers ----------------------------------------------------------------------------
 
 
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning raised by our caller at the user's line: the
+    first frame outside ``polytorch.nn`` (losses are reached through modules and helpers)."""
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("polytorch.nn"):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def _legacy_reduction(size_average, reduce) -> str:
     """PyTorch's ``_Reduction.legacy_get_string``, with its deprecation warning."""
     size_average = True if size_average is None else size_average
@@ -65,7 +77,7 @@ def _legacy_reduction(size_average, reduce) -> str:
     out = "mean" if size_average and reduce else "sum" if reduce else "none"
     warnings.warn(
         f"size_average and reduce args will be deprecated, please use reduction='{out}' "
-        "instead.", UserWarning, stacklevel=3,
+        "instead.", UserWarning, stacklevel=_user_stacklevel(),
     )
     return out
 
@@ -76,7 +88,7 @@ def _reduction(reduction: str, size_average=None, reduce=None) -> str:
         return _legacy_reduction(size_average, reduce)
     if reduction == "elementwise_mean":
         warnings.warn("reduction='elementwise_mean' is deprecated, please use reduction='mean' "
-                      "instead.", UserWarning, stacklevel=3)
+                      "instead.", UserWarning, stacklevel=_user_stacklevel())
         return "mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -107,7 +119,7 @@ def _warn_size(input: Tensor, target: Tensor) -> None:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.", UserWarning, stacklevel=3,
+            "Please ensure they have the same size.", UserWarning, stacklevel=_user_stacklevel(),
         )
 
 
@@ -531,7 +543,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
             "reduction: 'mean' divides the total loss by both the batch size and the support "
             "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
             "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
-            "major release.", UserWarning, stacklevel=2,
+            "major release.", UserWarning, stacklevel=_user_stacklevel(),
         )
     elif reduction != "batchmean":
         reduction = _reduction(reduction)
