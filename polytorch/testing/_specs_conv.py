@@ -191,6 +191,19 @@ def _max_pool2d_grad(x, *args, **kw):
     return out[0] if isinstance(out, tuple) else out
 
 
+def _adaptive_max_pool2d(x, *args, **kw):
+    return _F(x).adaptive_max_pool2d(x, *args, **kw)
+
+
+def _adaptive_max_dtype(x, *args, return_indices=False, **kw):
+    return (same(x), "int64") if return_indices else same(x)
+
+
+def _adaptive_max_grad(x, *args, **kw):
+    out = _F(x).adaptive_max_pool2d(x, *args, **kw)
+    return out[0] if isinstance(out, tuple) else out
+
+
 def _max_pool_samples(rng, dt):
     return [
         Sample((_distinct(rng, (2, 2, 4, 4), dt), 2)),
@@ -258,6 +271,29 @@ def _adaptive_samples(rng, dt):
         Sample((x(1, 2, 5, 5), (3, 2))),
         Sample((x(2, 5, 4), 1)),
         Sample((x(1, 2, 5, 4), (None, 3))),
+    ]
+
+
+def _adaptive_max_pool2d_ref(x, output_size, return_indices=False):
+    h, w = x.shape[2:]
+    oh, ow = _tup(output_size, 2)
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    idx = np.zeros(x.shape[:2] + (oh, ow), np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+            q0, q1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            win = x[:, :, r0:r1, q0:q1].reshape(x.shape[:2] + (-1,))
+            k = win.argmax(axis=-1)
+            out[:, :, i, j] = win.max(axis=-1)
+            idx[:, :, i, j] = (r0 + k // (q1 - q0)) * w + q0 + k % (q1 - q0)
+    return (out, idx) if return_indices else out
+
+
+def _adaptive_max_samples(rng, dt):
+    return [
+        Sample((_distinct(rng, (1, 2, 5, 5), dt), (3, 2))),
+        Sample((_distinct(rng, (2, 2, 5, 4), dt), 3), {"return_indices": True}),
     ]
 
 
@@ -338,6 +374,61 @@ def _interpolate_samples(rng, dt):
         Sample((x(1, 2, 3, 4),), {"scale_factor": (1.7, 0.8), "mode": "bilinear",
                                   "align_corners": False}),
     ]
+
+
+def _grid_sample_ref(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
+    """Bilinear sampling, one output pixel at a time (zeros or border padding)."""
+    n, c, h, w = x.shape
+    ho, wo = grid.shape[1:3]
+    out = np.zeros((n, c, ho, wo))
+
+    def src(v, size):
+        v = (v + 1) / 2 * (size - 1) if align_corners else ((v + 1) * size - 1) / 2
+        return min(max(v, 0.0), size - 1.0) if padding_mode == "border" else v
+
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                px, py = src(grid[b, i, j, 0], w), src(grid[b, i, j, 1], h)
+                x0, y0 = math.floor(px), math.floor(py)
+                for yy, wy in ((y0, 1 - (py - y0)), (y0 + 1, py - y0)):
+                    for xx, wx in ((x0, 1 - (px - x0)), (x0 + 1, px - x0)):
+                        if 0 <= yy < h and 0 <= xx < w:
+                            out[b, :, i, j] += wy * wx * x[b, :, yy, xx]
+    return out
+
+
+def _grid_sample_samples(rng, dt):
+    x = _x(rng, dt)
+
+    def grid(*s):  # past [-1, 1] on purpose; away from integer pixel positions (kinks)
+        return np.asarray(rng.uniform(-1.2, 1.2, size=s), dtype=dt.name)
+
+    return [
+        Sample((x(1, 2, 4, 5), grid(1, 3, 2, 2)), {"align_corners": False}),
+        Sample((x(2, 1, 3, 4), grid(2, 2, 3, 2)), {"padding_mode": "border",
+                                                   "align_corners": True}),
+    ]
+
+
+def _affine_grid_ref(theta, size, align_corners=False):
+    n, _, h, w = size
+
+    def lin(m):
+        c = np.linspace(-1.0, 1.0, m) if m > 1 else np.zeros(1)
+        return c if align_corners else c * (m - 1) / m
+
+    out = np.zeros((n, h, w, 2))
+    for i, yv in enumerate(lin(h)):
+        for j, xv in enumerate(lin(w)):
+            out[:, i, j, :] = theta @ np.array([xv, yv, 1.0])
+    return out
+
+
+def _affine_grid_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(2, 2, 3), (2, 1, 3, 4)), {"align_corners": False}),
+            Sample((x(1, 2, 3), (1, 3, 2, 5)), {"align_corners": True})]
 
 
 # -- unfold, fold, pixel shuffle ------------------------------------------------------------
@@ -438,8 +529,14 @@ FUNCTIONAL: list = [
            _avg_pool_samples, FLOATS, same),
     OpSpec("adaptive_avg_pool2d", lambda x, *a, **k: _F(x).adaptive_avg_pool2d(x, *a, **k),
            _adaptive_avg_pool2d_ref, _adaptive_samples, FLOATS, same),
+    OpSpec("adaptive_max_pool2d", _adaptive_max_pool2d, _adaptive_max_pool2d_ref,
+           _adaptive_max_samples, FLOATS, _adaptive_max_dtype, grad_call=_adaptive_max_grad),
     OpSpec("pad", lambda x, *a, **k: _F(x).pad(x, *a, **k), _pad_ref, _pad_samples, FLOATS,
            same),
+    OpSpec("grid_sample", lambda x, *a, **k: _F(x).grid_sample(x, *a, **k), _grid_sample_ref,
+           _grid_sample_samples, FLOATS, same),
+    OpSpec("affine_grid", lambda x, *a, **k: _F(x).affine_grid(x, *a, **k), _affine_grid_ref,
+           _affine_grid_samples, FLOATS, same),
     OpSpec("interpolate", lambda x, *a, **k: _F(x).interpolate(x, *a, **k), _interpolate_ref,
            _interpolate_samples, FLOATS, same),
     OpSpec("unfold", lambda x, *a, **k: _F(x).unfold(x, *a, **k), _unfold_ref,
