@@ -8,16 +8,10 @@ from ..._tensor import Tensor
 from .. import init
 from .._functional_attention import _canonical_mask, multi_head_attention_forward
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ["MultiheadAttention"]
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """The ``Linear`` PyTorch uses for ``MultiheadAttention.out_proj`` (same maths)."""
-
-    __module__ = "polytorch.nn.modules.linear"
 
 
 def _param(shape, device, dtype) -> Parameter:

@@ -80,6 +80,11 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """The ``Linear`` PyTorch uses for ``MultiheadAttention.out_proj`` (the same maths; the
+    name only matters to PyTorch's quantization, and to ``repr``)."""
+
+
 class Bilinear(Module):
     """``y = x1^T A x2 + b`` for each output feature.
 
