@@ -328,13 +328,14 @@ class Optimizer:
             # step goes (back) to the host, where a fresh optimizer creates it, so reading it
             # never syncs a device (PyTorch keeps a loaded step wherever it was mapped).
             out = value.to(device="cpu")
-            return out.clone() if out is value else out
-        if param.is_floating_point():
+        elif param.is_floating_point():
             out = value.to(dtype=param.dtype, device=param.device)
         else:
             out = value.to(device=param.device)
-        # load_state_dict deep-copies: never alias the caller's tensors.
-        return out.clone() if out is value else out
+        # load_state_dict deep-copies: never alias the caller's tensors. Always a fresh
+        # copy, even after a move: cpu -> cpu@jax can share the NumPy buffer (JAX's
+        # zero-copy device_put), which the source's later in-place updates would change.
+        return out.clone()
 
     def load_state_dict(self, state_dict: StateDict) -> None:
         """Load a state (from ``state_dict``) into this optimizer, a deep copy of it.

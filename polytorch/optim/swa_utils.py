@@ -165,7 +165,11 @@ class AveragedModel(Module):
         averaged, current = [], []
         n = int(self.n_averaged.item())  # one host read per update (PyTorch reads it too)
         for p_averaged, p_model in zip(self_param, model_param):
-            p_model_ = p_model.detach().to(p_averaged.device)
+            p_model_ = p_model.detach()
+            if p_model_.device != p_averaged.device:
+                # A fresh copy: a cpu -> cpu@jax move may share the model's NumPy buffer,
+                # which the model's next in-place update would change under the average.
+                p_model_ = p_model_.to(p_averaged.device).clone()
             averaged.append(p_averaged)
             current.append(p_model_)
             if n == 0:
@@ -181,7 +185,7 @@ class AveragedModel(Module):
         if not self.use_buffers:
             # Buffers (BatchNorm statistics) follow the model; update_bn recomputes them.
             for b_swa, b_model in zip(self.module.buffers(), model.buffers()):
-                b_swa.copy_(b_model.detach().to(b_swa.device))
+                b_swa.copy_(b_model.detach().to(b_swa.device).clone())
         self.n_averaged += 1
 
 
