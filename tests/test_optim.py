@@ -681,3 +681,15 @@ def test_lbfgs_devices(device):
     topt.step(closure(topt, theirs))
     np.testing.assert_allclose(_host(ours), _host(theirs), rtol=1e-4, atol=1e-5)
     assert ours.device == polytorch.device(device)
+
+
+def test_loaded_state_never_aliases_the_source():
+    """cpu -> cpu@jax moves can share NumPy memory; the loaded state must be a copy."""
+    p = polytorch.zeros(1000, requires_grad=True)
+    jp = polytorch.zeros(1000, device="cpu@jax", requires_grad=True)
+    opt, jopt = optim.SGD([p], lr=0.1, momentum=0.9), optim.SGD([jp], lr=0.1, momentum=0.9)
+    for _ in range(20):
+        opt.state[p]["momentum_buffer"] = polytorch.zeros(1000)
+        jopt.load_state_dict(opt.state_dict())
+        opt.state[p]["momentum_buffer"].add_(1.0)  # in place on the source, after the load
+        assert jopt.state[jp]["momentum_buffer"].abs().sum().item() == 0.0
