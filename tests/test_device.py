@@ -11,6 +11,7 @@ import pickle
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -375,3 +376,17 @@ def test_tensor_device_index_is_filled_in_like_torch():
     assert polytorch.zeros(1, device="cpu").device.index is None
     assert torch.zeros(1, device="cpu").device.index is None
     assert polytorch.zeros(1, device="cpu@jax").device.index is None
+
+
+def test_copies_to_jax_never_share_the_host_buffer():
+    """jax.device_put may alias an aligned NumPy buffer (Note [device_put may alias host
+    memory] in polytorch/backends/_jax.py): writes to the source must not show through."""
+    pytest.importorskip("jax")
+    for n in (1000, 4096, 100_000) * 10:  # aliasing is intermittent: ~1 in 3 without the fix
+        src = polytorch.zeros(n)
+        moved = src.to("cpu@jax")
+        arr = np.zeros(n, dtype=np.float32)
+        made = polytorch.tensor(arr, device="cpu@jax")
+        src.add_(1)
+        arr += 1
+        assert float(moved.sum()) == 0.0 and float(made.sum()) == 0.0

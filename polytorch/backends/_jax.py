@@ -45,10 +45,18 @@ class JaxBackend(NumpyLikeBackend):
     def native_device(self, type_, index):
         return self._jax.devices(_PLATFORMS[type_])[index]
 
+    # Note [device_put may alias host memory]
+    # On the CPU, jax.device_put can wrap a suitably aligned NumPy buffer without
+    # copying it, so a later write to that buffer (a cpu tensor updated in place)
+    # would show through an "immutable" JAX array. Wherever polytorch promises a
+    # copy, the host array is copied first.
+
     def asarray(self, obj, dtype, native_device):
-        return self._jax.device_put(np.asarray(obj, dtype=self._to_native[dtype]), native_device)
+        return self._jax.device_put(np.array(obj, dtype=self._to_native[dtype]), native_device)
 
     def from_numpy(self, array, native_device, copy=False):
+        if copy:
+            array = np.array(array, copy=True)
         return self._jax.device_put(array, native_device)
 
     def to_numpy(self, array):
