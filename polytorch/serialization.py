@@ -11,8 +11,9 @@ one tensor -- is JSON in the header's ``__metadata__`` under ``"polytorch"``:
   any other object stores its tensors under dotted paths (``state.0.exp_avg``);
 * each value is encoded as a JSON scalar (null, true/false, an int, a finite
   float, a string) or as a one-key object whose key is a tag: ``T``/``A``
-  (a tensor or NumPy array: the entry's name), ``d``/``od`` (dict/OrderedDict as
-  ``[key, value]`` pairs, keys encoded like values), ``l``/``t`` (list/tuple),
+  (a tensor or NumPy array: the entry's name), ``d``/``od``/``ctr``
+  (dict/OrderedDict/Counter as ``[key, value]`` pairs, keys encoded like values;
+  Counter because PyTorch's scheduler state holds one), ``l``/``t`` (list/tuple),
   ``f`` (a non-finite float), ``c`` (a complex number), ``s`` (``Size``),
   ``dt`` (a polytorch dtype), ``n`` (a NumPy scalar);
 * dtypes safetensors lacks are stored in one it has, with the true dtype in the
@@ -128,8 +129,8 @@ class _Encoder:
         if isinstance(obj, D.dtype):
             return {"dt": obj.name}
         if isinstance(obj, dict):
-            tag = "od" if isinstance(obj, collections.OrderedDict) else "d"
-            if type(obj) not in (dict, collections.OrderedDict):
+            tag = _DICT_TAGS.get(type(obj))
+            if tag is None:
                 _refuse(obj, path)
             return {tag: [[self.encode(k, path + ("<key>",)), self.encode(v, path + (str(k),))]
                           for k, v in obj.items()]}
@@ -140,6 +141,10 @@ class _Encoder:
         if type(obj).__name__ == "Size" and isinstance(obj, tuple):
             return {"s": [int(v) for v in obj]}
         _refuse(obj, path)
+
+
+_DICT_TYPES = {"d": dict, "od": collections.OrderedDict, "ctr": collections.Counter}
+_DICT_TAGS = {cls: tag for tag, cls in _DICT_TYPES.items()}
 
 
 def _plain(v, path):
@@ -529,10 +534,10 @@ def _decode(v, tensor_of, host_of):
             return tensor_of(x)
         if tag == "A":
             return host_of(x)
-        if tag in ("d", "od"):
-            cls = dict if tag == "d" else collections.OrderedDict
-            return cls((_decode(k, tensor_of, host_of), _decode(val, tensor_of, host_of))
-                       for k, val in x)
+        if tag in _DICT_TYPES:
+            pairs = {_decode(k, tensor_of, host_of): _decode(val, tensor_of, host_of)
+                     for k, val in x}
+            return pairs if tag == "d" else _DICT_TYPES[tag](pairs)
         if tag == "l":
             return [_decode(e, tensor_of, host_of) for e in x]
         if tag == "t":

@@ -330,3 +330,17 @@ def test_failed_save_leaves_previous_file(device, tmp_path, monkeypatch):
     polytorch.save({"w": polytorch.zeros(3, device=device)}, path)
     assert _dir_listing(path) == before
     assert host(polytorch.load(path, map_location=device)["w"]).tolist() == [0, 0, 0]
+
+
+def test_counter_round_trips_as_a_counter(tmp_path):
+    """PyTorch's MultiStepLR state holds its milestones in a collections.Counter."""
+    import collections
+
+    state = {"milestones": collections.Counter({3: 1, 6: 2}), "od": collections.OrderedDict(a=1)}
+    polytorch.save(state, tmp_path / "s.pt")
+    back = polytorch.load(tmp_path / "s.pt")
+    assert type(back["milestones"]) is collections.Counter
+    assert back["milestones"] == state["milestones"]
+    assert type(back["od"]) is collections.OrderedDict
+    with pytest.raises(TypeError, match="defaultdict"):
+        polytorch.save({"x": collections.defaultdict(int)}, tmp_path / "t.pt")
