@@ -247,9 +247,11 @@ def broken_device():
 def test_a_broken_backend_fails_and_can_declare_it(broken_device, tmp_path, monkeypatch):
     report = conformance.run(broken_device, layers=["ops"])
     failed = {r.id for r in report.results if r.status == "fail"}
-    assert failed == {"ops/tanh/float32/forward", "ops/tanh/float64/forward",
+    assert failed >= {"ops/tanh/float32/forward", "ops/tanh/float64/forward",
                       "ops/tanh/int64/forward", "ops/tanh/bool/forward",
                       "ops/tanh/float64/grad", "ops/tanh/float64/gradgrad"}
+    # Only ops that compute through xp.tanh fail (gelu's tanh approximation does).
+    assert {i.split("/")[1] for i in failed} <= {"tanh", "gelu"}, sorted(failed)
     forward = next(r for r in report.results if r.id == "ops/tanh/float64/forward")
     assert forward.max_abs > 1e-3 and "values differ" in forward.message
 
