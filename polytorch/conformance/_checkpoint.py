@@ -200,7 +200,6 @@ def _need(*names: str) -> None:
 
 def _mlp(dev, f):
     nn = polytorch.nn
-    polytorch.manual_seed(0)
     return nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)).to(device=dev, dtype=f)
 
 
