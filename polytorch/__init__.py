@@ -12,13 +12,17 @@ Example:
 from __future__ import annotations
 
 from . import (
-    _tensor_methods,  # noqa: F401 (binds ops to Tensor)
+    _tensor_methods,  # noqa: F401 (binds ops to Tensor; first, so the rest sees the methods)
+    amp,
     autograd,
     backends,
+    cuda,  # imports backends.cudnn, backends.cuda and backends.mps too
     linalg,
+    nn,
+    optim,
     utils,
 )
-from . import nn, optim  # noqa: E402  (after the ops: nn binds Tensor methods too)
+from ._compat import *  # compile, set_float32_matmul_precision, ... (accepted, documented)
 from ._creation import (
     arange,
     as_tensor,
@@ -60,9 +64,9 @@ from ._dtype import (
 from ._random import *
 from ._tensor import Size, Tensor
 from .autograd._grad_mode import *
+from .ops.conv import *
 from .ops.elementwise import *
 from .ops.indexing import *
-from .ops.conv import *
 from .ops.linalg import *
 from .ops.nn import *
 from .ops.random import *

@@ -96,6 +96,13 @@ class Tensor:
     def is_cuda(self) -> bool:
         return self._device.type == "cuda"
 
+    def pin_memory(self, device=None) -> Tensor:
+        """Accepted for PyTorch scripts: host memory is not page-locked here, so ``self``."""
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
     @property
     def is_cpu(self) -> bool:
         return self._device.type == "cpu"

@@ -564,3 +564,8 @@ def test_to_device_and_narrower_dtype_casts_before_moving():
     y = x.to("strict:3", polytorch.float32)  # strict:3 has no float64
     assert y.dtype == polytorch.float32 and str(y.device) == "strict:3"
     np.testing.assert_array_equal(y.cpu().numpy(), [1.5, 2.5])
+
+
+def test_pin_memory_is_accepted():
+    x = polytorch.ones(3)
+    assert x.pin_memory() is x and not x.is_pinned()
