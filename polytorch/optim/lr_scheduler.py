@@ -380,15 +380,9 @@ class MultiStepLR(LRScheduler):
         return [group["lr"] * self.gamma ** self.milestones[self.last_epoch]
                 for group in self.optimizer.param_groups]
 
-    def state_dict(self) -> dict[str, Any]:
-        """The scheduler's attributes; ``milestones`` as a plain dict (a Counter for PyTorch),
-        so the state can go through ``polytorch.save``."""
-        state = super().state_dict()
-        state["milestones"] = dict(self.milestones)
-        return state
-
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the attributes saved by :meth:`state_dict`."""
+        """Restore the attributes saved by :meth:`state_dict` (milestones stay a Counter,
+        also from a state whose milestones went through JSON as a plain dict)."""
         super().load_state_dict(state_dict)
         self.milestones = Counter(self.milestones)
 
