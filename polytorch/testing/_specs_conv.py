@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import warnings
 
 import numpy as np
 
@@ -509,6 +510,345 @@ def _pixel_shuffle_samples(rng, dt):
     return [Sample((x(2, 8, 2, 3), 2)), Sample((x(9, 2, 2), 3))]
 
 
+# -- N-d pooling references (the 1-d and 3-d records) -----------------------------------------
+
+
+def _batched(x, nd):
+    """``(x with a batch dimension, whether one was added)``."""
+    return (x[None], True) if x.ndim == nd + 1 else (x, False)
+
+
+def _window_params(nd, kernel_size, stride, padding, dilation=1):
+    k = _tup(kernel_size, nd)
+    s = k if stride is None else _tup(stride, nd)
+    return k, s, _tup(padding, nd), _tup(dilation, nd)
+
+
+def _max_pool_ref(nd):
+    """Max over every window's in-bounds taps; the index is the first maximum's flat
+    position in the input's spatial plane (PyTorch's ``return_indices``)."""
+
+    def ref(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+            return_indices=False):
+        x, unbatched = _batched(x, nd)
+        k, s, p, d = _window_params(nd, kernel_size, stride, padding, dilation)
+        spatial = x.shape[2:]
+        outs = tuple(_pool_out(spatial[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nd))
+        out = np.zeros(x.shape[:2] + outs)
+        idx = np.zeros(x.shape[:2] + outs, np.int64)
+        for o in itertools.product(*map(range, outs)):
+            taps = [tuple(o[i] * s[i] - p[i] + off[i] * d[i] for i in range(nd))
+                    for off in itertools.product(*map(range, k))]
+            taps = [t for t in taps if all(0 <= t[i] < spatial[i] for i in range(nd))]
+            vals = np.stack([x[(Ellipsis,) + t] for t in taps], axis=-1)
+            flat = np.array([np.ravel_multi_index(t, spatial) for t in taps])
+            out[(Ellipsis,) + o] = vals.max(axis=-1)
+            idx[(Ellipsis,) + o] = flat[vals.argmax(axis=-1)]
+        if unbatched:
+            out, idx = out[0], idx[0]
+        return (out, idx) if return_indices else out
+
+    return ref
+
+
+def _avg_pool_ref(nd):
+    """Window sums over the in-bounds taps divided by the window's area (clipped to the
+    padded input), its in-bounds size (``count_include_pad=False``) or ``divisor_override``."""
+
+    def ref(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+            divisor_override=None):
+        x, unbatched = _batched(x, nd)
+        k, s, p, _ = _window_params(nd, kernel_size, stride, padding)
+        spatial = x.shape[2:]
+        outs = tuple(_pool_out(spatial[i], k[i], s[i], p[i], 1, ceil_mode) for i in range(nd))
+        out = np.zeros(x.shape[:2] + outs)
+        for o in itertools.product(*map(range, outs)):
+            lo = [o[i] * s[i] - p[i] for i in range(nd)]
+            hi = [min(lo[i] + k[i], spatial[i] + p[i]) for i in range(nd)]
+            area = math.prod(h - lo_ for lo_, h in zip(lo, hi))
+            lo = [max(v, 0) for v in lo]
+            hi = [min(h, n) for h, n in zip(hi, spatial)]
+            win = x[(Ellipsis,) + tuple(slice(a, b) for a, b in zip(lo, hi))]
+            if divisor_override:
+                div = divisor_override
+            else:
+                div = area if count_include_pad else math.prod(b - a for a, b in zip(lo, hi))
+            out[(Ellipsis,) + o] = win.sum(axis=tuple(range(2, 2 + nd))) / div
+        return out[0] if unbatched else out
+
+    return ref
+
+
+def _lp_pool_ref(nd):
+    """``(sum of x**p over the window) ** (1/p)``. PyTorch computes the sum as an average
+    pool times the kernel's size, so a ``ceil_mode`` window hanging past the input counts
+    its in-bounds sum scaled by kernel size / in-bounds size; so does this reference."""
+
+    def ref(x, norm_type, kernel_size, stride=None, ceil_mode=False):
+        x, unbatched = _batched(x, nd)
+        k, s, _, _ = _window_params(nd, kernel_size, stride, 0)
+        spatial = x.shape[2:]
+        outs = tuple(_pool_out(spatial[i], k[i], s[i], 0, 1, ceil_mode) for i in range(nd))
+        out = np.zeros(x.shape[:2] + outs)
+        for o in itertools.product(*map(range, outs)):
+            key = tuple(slice(o[i] * s[i], min(o[i] * s[i] + k[i], spatial[i]))
+                        for i in range(nd))
+            win = x[(Ellipsis,) + key] ** norm_type
+            inside = math.prod(sl.stop - sl.start for sl in key)
+            total = win.sum(axis=tuple(range(2, 2 + nd))) * math.prod(k) / inside
+            out[(Ellipsis,) + o] = total ** (1.0 / norm_type)
+        return out[0] if unbatched else out
+
+    return ref
+
+
+def _adaptive_bounds(i, n_in, n_out):
+    return (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+
+
+def _adaptive_ref(nd, kind):
+    """Adaptive pooling: output cell ``i`` covers ``[floor(i*L/n), ceil((i+1)*L/n))``."""
+
+    def ref(x, output_size, return_indices=False):
+        x, unbatched = _batched(x, nd)
+        spatial = x.shape[2:]
+        outs = tuple(o if o is not None else n for o, n in zip(_tup(output_size, nd), spatial))
+        out = np.zeros(x.shape[:2] + outs)
+        idx = np.zeros(x.shape[:2] + outs, np.int64)
+        for o in itertools.product(*map(range, outs)):
+            bounds = [_adaptive_bounds(o[i], spatial[i], outs[i]) for i in range(nd)]
+            win = x[(Ellipsis,) + tuple(slice(a, b) for a, b in bounds)]
+            if kind == "avg":
+                out[(Ellipsis,) + o] = win.mean(axis=tuple(range(2, 2 + nd)))
+                continue
+            flat = win.reshape(x.shape[:2] + (-1,))
+            local = np.unravel_index(flat.argmax(axis=-1), win.shape[2:])
+            where = tuple(a + loc for (a, _), loc in zip(bounds, local))
+            out[(Ellipsis,) + o] = flat.max(axis=-1)
+            idx[(Ellipsis,) + o] = np.ravel_multi_index(where, spatial)
+        if unbatched:
+            out, idx = out[0], idx[0]
+        return (out, idx) if kind == "max" and return_indices else out
+
+    return ref
+
+
+def _max_unpool_ref(nd):
+    """Zeros of the unpooled size with each value written at its flat spatial index."""
+
+    def ref(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+        x, unbatched = _batched(x, nd)
+        indices = _batched(indices, nd)[0].astype(np.int64)  # the harness hands float64
+        k, s, p, _ = _window_params(nd, kernel_size, stride, padding)
+        if output_size is None:
+            size = tuple((n - 1) * s[i] - 2 * p[i] + k[i] for i, n in enumerate(x.shape[2:]))
+        else:
+            size = tuple(output_size)[-nd:]
+        n, c = x.shape[:2]
+        out = np.zeros((n, c, math.prod(size)))
+        for b in range(n):
+            for ch in range(c):
+                out[b, ch, indices[b, ch].ravel()] = x[b, ch].ravel()
+        out = out.reshape((n, c) + size)
+        return out[0] if unbatched else out
+
+    return ref
+
+
+def _pool_call(name):
+    """``F.<name>`` on a tensor of either framework; tuple results for ``return_indices``."""
+    return lambda x, *a, **k: getattr(_F(x), name)(x, *a, **k)
+
+
+def _values_call(name):
+    """The pooled values alone (what gradcheck differentiates) of ``F.<name>``."""
+
+    def call(x, *a, **k):
+        out = getattr(_F(x), name)(x, *a, **k)
+        return out[0] if isinstance(out, tuple) else out
+
+    return call
+
+
+def _max_pool_samples_nd(nd):
+    # Distinct values: unique maxima, so indices are defined and gradients smooth.
+    def samples(rng, dt):
+        if nd == 1:
+            return [
+                Sample((_distinct(rng, (2, 2, 5), dt), 2)),
+                Sample((_distinct(rng, (2, 7), dt), 3),
+                       {"stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True,
+                        "return_indices": True}),
+            ]
+        return [
+            Sample((_distinct(rng, (1, 1, 3, 3, 3), dt), 2),
+                   {"stride": 1, "return_indices": True}),
+            Sample((_distinct(rng, (1, 3, 3, 3), dt), (3, 2, 2)),
+                   {"stride": 2, "padding": 1, "ceil_mode": True}),
+        ]
+
+    return samples
+
+
+def _avg_pool_samples_nd(nd):
+    def samples(rng, dt):
+        x = _x(rng, dt)
+        if nd == 1:
+            return [
+                Sample((x(2, 2, 5), 2)),
+                Sample((x(2, 7), 3), {"stride": 2, "padding": 1, "ceil_mode": True,
+                                      "count_include_pad": False}),
+            ]
+        return [
+            Sample((x(1, 1, 3, 3, 3), 2), {"stride": 1, "divisor_override": 3}),
+            Sample((x(1, 3, 3, 3), (3, 2, 2)), {"stride": 2, "padding": 1, "ceil_mode": True}),
+        ]
+
+    return samples
+
+
+def _lp_pool_samples(nd):
+    # Norm 2 on signed values (sums of squares stay positive); an odd norm on positive
+    # values only, where PyTorch's root of a negative sum would be NaN.
+    def samples(rng, dt):
+        x = _x(rng, dt)
+
+        def pos(*s):
+            return _draw(rng, s, dt, 0.5, 2.0)
+
+        if nd == 1:
+            return [Sample((x(2, 2, 5), 2, 2)),
+                    Sample((pos(2, 7), 3, 3), {"stride": 2, "ceil_mode": True})]
+        if nd == 2:
+            return [Sample((x(1, 2, 4, 4), 2, 2)),
+                    Sample((pos(2, 5, 5), 3, (3, 2)), {"stride": (2, 1), "ceil_mode": True})]
+        return [Sample((x(1, 1, 3, 3, 3), 2, 2), {"stride": 1}),
+                Sample((pos(1, 3, 3, 3), 3, (2, 3, 2)), {"stride": 2, "ceil_mode": True})]
+
+    return samples
+
+
+def _adaptive_samples_nd(nd, distinct):
+    def samples(rng, dt):
+        def x(*s):
+            return _distinct(rng, s, dt) if distinct else _draw(rng, s, dt, -2, 2)
+
+        extra = {"return_indices": True} if distinct else {}
+        if nd == 1:
+            return [Sample((x(2, 2, 5), 3), extra), Sample((x(2, 7), (2,)))]
+        return [Sample((x(1, 1, 3, 3, 3), (2, None, 2)), extra),
+                Sample((x(1, 3, 3, 3), 1))]
+
+    return samples
+
+
+def _max_unpool_samples(nd):
+    """Values with the indices a ``max_poolNd`` could return: one distinct position per
+    window, so no two values land on the same element."""
+
+    def samples(rng, dt):
+        x = _x(rng, dt)
+        pooled = {1: (3,), 2: (2, 3), 3: (2, 2, 2)}[nd]
+        lead = (1, 2) if nd < 3 else (1, 1)
+
+        def idx(*lead_shape):
+            grid = np.stack(np.meshgrid(*map(np.arange, pooled), indexing="ij"), axis=-1)
+            coords = 2 * grid + rng.randint(0, 2, size=lead_shape + pooled + (nd,))
+            flat = np.ravel_multi_index(tuple(np.moveaxis(coords, -1, 0)),
+                                        tuple(2 * n for n in pooled))
+            return flat.astype(np.int64)
+
+        bigger = tuple(2 * n + 1 for n in pooled)  # within PyTorch's default +- stride
+        return [
+            Sample((x(*lead, *pooled), idx(*lead), 2)),
+            Sample((x(2, *pooled), idx(2), 2), {"stride": 2, "output_size": bigger}),
+        ]
+
+    return samples
+
+
+def _conv3d_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(1, 2, 3, 3, 3), x(2, 1, 2, 2, 2), x(2)),
+               {"padding": 1, "groups": 2, "stride": (1, 2, 2)}),
+        Sample((x(1, 3, 3, 3), x(1, 1, 2, 2, 2)), {"dilation": (2, 1, 1)}),
+    ]
+
+
+def _conv_transpose1d_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(1, 4, 3), x(4, 1, 3), x(2)),
+               {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
+        Sample((x(2, 3), x(2, 3, 2)), {"dilation": 2}),
+    ]
+
+
+def _conv_transpose3d_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(1, 2, 2, 2, 2), x(2, 1, 2, 2, 2), x(2)),
+               {"stride": (1, 2, 2), "padding": (0, 1, 0), "output_padding": (0, 1, 0),
+                "groups": 2}),
+    ]
+
+
+def _pixel_unshuffle_ref(x, downscale_factor):
+    r = downscale_factor
+    *lead, c, h, w = x.shape
+    out = np.zeros(tuple(lead) + (c * r * r, h // r, w // r))
+    for ch in range(c):
+        for i in range(r):
+            for j in range(r):
+                out[..., ch * r * r + i * r + j, :, :] = x[..., ch, i::r, j::r]
+    return out
+
+
+def _pixel_unshuffle_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(2, 2, 4, 6), 2)), Sample((x(1, 6, 3), 3))]
+
+
+def _deprecated_call(name):
+    """``F.<name>`` with PyTorch's "deprecated, use interpolate" warning silenced (the
+    record tests values; tests run with warnings as errors)."""
+
+    def call(x, *a, **k):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", f".*{name}`? is deprecated", UserWarning)
+            return getattr(_F(x), name)(x, *a, **k)
+
+    return call
+
+
+def _upsample_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(1, 2, 3, 4),), {"scale_factor": 2}),
+            Sample((x(1, 2, 3, 4),), {"size": (5, 7), "mode": "bilinear",
+                                      "align_corners": False})]
+
+
+def _upsample_nearest_ref(x, size=None, scale_factor=None):
+    return _interpolate_ref(x, size, scale_factor, mode="nearest")
+
+
+def _upsample_bilinear_ref(x, size=None, scale_factor=None):
+    return _interpolate_ref(x, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _upsample_nearest_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(1, 2, 3, 4),), {"size": (5, 3)}),
+            Sample((x(1, 2, 3, 4),), {"scale_factor": 2})]
+
+
+def _upsample_bilinear_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(1, 2, 3, 4),), {"size": (5, 7)}),
+            Sample((x(1, 2, 3, 4),), {"scale_factor": 2})]
+
+
 SPECS: list = [
     OpSpec("im2col", lambda x, *a, **k: _F(x).unfold(x, *a, **k), _unfold_ref, _unfold_samples,
            FLOATS, same),
@@ -545,4 +885,50 @@ FUNCTIONAL: list = [
            FLOATS, same),
     OpSpec("pixel_shuffle", lambda x, *a, **k: _F(x).pixel_shuffle(x, *a, **k),
            _pixel_shuffle_ref, _pixel_shuffle_samples, FLOATS, same),
+    # -- 1-d and 3-d convolutions and pools; the 2-d ones' calls, references generalized --
+    OpSpec("conv3d", lambda x, *a, **k: _F(x).conv3d(x, *a, **k), _conv_ref, _conv3d_samples,
+           FLOATS, same),
+    OpSpec("conv_transpose1d", lambda x, *a, **k: _F(x).conv_transpose1d(x, *a, **k),
+           _conv_transpose_ref, _conv_transpose1d_samples, FLOATS, same),
+    OpSpec("conv_transpose3d", lambda x, *a, **k: _F(x).conv_transpose3d(x, *a, **k),
+           _conv_transpose_ref, _conv_transpose3d_samples, FLOATS, same),
+    OpSpec("max_pool1d", _pool_call("max_pool1d"), _max_pool_ref(1), _max_pool_samples_nd(1),
+           FLOATS, _max_pool2d_dtype, grad_call=_values_call("max_pool1d")),
+    OpSpec("max_pool3d", _pool_call("max_pool3d"), _max_pool_ref(3), _max_pool_samples_nd(3),
+           FLOATS, _max_pool2d_dtype, grad_call=_values_call("max_pool3d")),
+    OpSpec("avg_pool1d", _pool_call("avg_pool1d"), _avg_pool_ref(1), _avg_pool_samples_nd(1),
+           FLOATS, same),
+    OpSpec("avg_pool3d", _pool_call("avg_pool3d"), _avg_pool_ref(3), _avg_pool_samples_nd(3),
+           FLOATS, same),
+    OpSpec("lp_pool1d", _pool_call("lp_pool1d"), _lp_pool_ref(1), _lp_pool_samples(1),
+           FLOATS, same),
+    OpSpec("lp_pool2d", _pool_call("lp_pool2d"), _lp_pool_ref(2), _lp_pool_samples(2),
+           FLOATS, same),
+    OpSpec("lp_pool3d", _pool_call("lp_pool3d"), _lp_pool_ref(3), _lp_pool_samples(3),
+           FLOATS, same),
+    OpSpec("adaptive_avg_pool1d", _pool_call("adaptive_avg_pool1d"), _adaptive_ref(1, "avg"),
+           _adaptive_samples_nd(1, False), FLOATS, same),
+    OpSpec("adaptive_avg_pool3d", _pool_call("adaptive_avg_pool3d"), _adaptive_ref(3, "avg"),
+           _adaptive_samples_nd(3, False), FLOATS, same),
+    OpSpec("adaptive_max_pool1d", _pool_call("adaptive_max_pool1d"), _adaptive_ref(1, "max"),
+           _adaptive_samples_nd(1, True), FLOATS, _adaptive_max_dtype,
+           grad_call=_values_call("adaptive_max_pool1d")),
+    OpSpec("adaptive_max_pool3d", _pool_call("adaptive_max_pool3d"), _adaptive_ref(3, "max"),
+           _adaptive_samples_nd(3, True), FLOATS, _adaptive_max_dtype,
+           grad_call=_values_call("adaptive_max_pool3d")),
+    OpSpec("max_unpool1d", _pool_call("max_unpool1d"), _max_unpool_ref(1),
+           _max_unpool_samples(1), FLOATS, same),
+    OpSpec("max_unpool2d", _pool_call("max_unpool2d"), _max_unpool_ref(2),
+           _max_unpool_samples(2), FLOATS, same),
+    OpSpec("max_unpool3d", _pool_call("max_unpool3d"), _max_unpool_ref(3),
+           _max_unpool_samples(3), FLOATS, same),
+    OpSpec("pixel_unshuffle", _pool_call("pixel_unshuffle"), _pixel_unshuffle_ref,
+           _pixel_unshuffle_samples, FLOATS, same),
+    # The deprecated aliases of interpolate (PyTorch warns; the records test values).
+    OpSpec("upsample", _deprecated_call("upsample"), _interpolate_ref, _upsample_samples,
+           FLOATS, same),
+    OpSpec("upsample_nearest", _deprecated_call("upsample_nearest"), _upsample_nearest_ref,
+           _upsample_nearest_samples, FLOATS, same),
+    OpSpec("upsample_bilinear", _deprecated_call("upsample_bilinear"), _upsample_bilinear_ref,
+           _upsample_bilinear_samples, FLOATS, same),
 ]
