@@ -176,6 +176,136 @@ def _glu_ref(x, dim=-1):
     return a / (1 + np.exp(-b))
 
 
+# -- references: activations, norms, distances, embedding bags, dropout ---------------------------
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _sigmoid_ref(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _leaky_relu_ref(x, negative_slope=0.01):
+    return np.where(x > 0, x, x * negative_slope)
+
+
+def _celu_ref(x, alpha=1.0):
+    return np.maximum(x, 0) + np.minimum(0, alpha * np.expm1(np.minimum(x, 0) / alpha))
+
+
+def _selu_ref(x):
+    negative = _SELU_ALPHA * np.expm1(np.minimum(x, 0))
+    return _SELU_SCALE * (np.maximum(x, 0) + np.minimum(0, negative))
+
+
+def _hardtanh_ref(x, min_val=-1.0, max_val=1.0):
+    return np.clip(x, min_val, max_val)
+
+
+def _softshrink_ref(x, lambd=0.5):
+    return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0.0))
+
+
+def _threshold_ref(x, threshold, value):
+    return np.where(x > threshold, x, value)
+
+
+def _rrelu_ref(x, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    # Outside training the slope of negative inputs is the mean of [lower, upper].
+    return _leaky_relu_ref(x, (lower + upper) / 2)
+
+
+def _softmin_ref(x, dim):
+    return _softmax_ref(-x, dim)
+
+
+def _prelu_ref(x, weight):
+    # One weight per channel (dim 1), or one for all.
+    if weight.size > 1:
+        weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    return np.where(x > 0, x, weight * x)
+
+
+def _bilinear_ref(x1, x2, weight, bias=None):
+    out = np.einsum("...i,oij,...j->...o", x1, weight, x2)
+    return out if bias is None else out + bias
+
+
+def _pdist_ref(x, p=2.0):
+    n = x.shape[0]
+    return np.asarray([np.sum(np.abs(x[i] - x[j]) ** p) ** (1 / p)
+                       for i in range(n) for j in range(i + 1, n)])
+
+
+def _instance_norm_call(x, running_mean=None, running_var=None, *args, **kwargs):
+    # Copies of the running statistics: use_input_stats updates them in place.
+    def copy(t):
+        return None if t is None else t.clone()
+
+    return _lib(x).nn.functional.instance_norm(x, copy(running_mean), copy(running_var), *args,
+                                               **kwargs)
+
+
+def _instance_norm_ref(x, running_mean=None, running_var=None, weight=None, bias=None,
+                       use_input_stats=True, momentum=0.1, eps=1e-5):
+    axes = tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if use_input_stats:
+        mu, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    else:
+        mu, var = running_mean.reshape(shape), running_var.reshape(shape)
+    out = (x - mu) / np.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
+def _local_response_norm_ref(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    # Channel c is divided by the mean of x**2 over channels c - size//2 .. c + (size-1)//2
+    # (zero padded, so the mean always divides by size).
+    channels = x.shape[1]
+    sums = np.zeros_like(x)
+    for c in range(channels):
+        lo, hi = max(0, c - size // 2), min(channels, c + (size - 1) // 2 + 1)
+        sums[:, c] = (x[:, lo:hi] ** 2).sum(axis=1)
+    return x / (k + alpha * sums / size) ** beta
+
+
+def _embedding_bag_call(idx, weight, offsets=None, per_sample_weights=None, **kwargs):
+    return _lib(weight).nn.functional.embedding_bag(
+        idx, weight, offsets, per_sample_weights=per_sample_weights, **kwargs)
+
+
+def _embedding_bag_ref(idx, weight, offsets=None, per_sample_weights=None, *, mode="mean",
+                       include_last_offset=False, padding_idx=None):
+    idx = np.asarray(idx).astype(np.int64)
+    psw = np.ones(idx.shape) if per_sample_weights is None else per_sample_weights
+    if idx.ndim == 2:  # one bag per row
+        bags = list(zip(idx, psw))
+    else:
+        bounds = [int(o) for o in offsets]
+        if not include_last_offset:
+            bounds.append(len(idx))
+        bags = [(idx[a:b], psw[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    out = np.zeros((len(bags), weight.shape[1]))
+    for n, (bag, scale) in enumerate(bags):
+        keep = bag != padding_idx
+        rows = weight[bag[keep]] * scale[keep][:, None]
+        if len(rows):  # an empty bag gives zeros
+            out[n] = {"sum": np.sum, "mean": np.mean, "max": np.max}[mode](rows, axis=0)
+    return out
+
+
+def _dropout_ref(training_default: bool):
+    """The deterministic cases of the dropout family: identity, or zeros when p == 1."""
+
+    def ref(x, p=0.5, training=training_default, inplace=False):
+        return np.zeros_like(x) if training and p == 1 else np.array(x, copy=True)
+
+    return ref
+
+
 # -- samples ---------------------------------------------------------------------------------
 
 
@@ -388,6 +518,127 @@ def _glu_samples(rng, dt):
             Sample((x(2, 2, 6),), {"dim": -1}), Sample((NonContig(x(3, 4)),), {"dim": 1})]
 
 
+def _away(v, avoid):
+    """``v`` with values within 0.1 of each kink in ``avoid`` moved by 0.25."""
+    for a in avoid or ():
+        v = np.where(np.abs(v - a) < 0.1, v + 0.25, v)
+    return v
+
+
+def _pointwise_samples(low=-3.0, high=3.0, avoid=(), first=None, inplace=False, **kwargs):
+    """Two small samples, ``[3, 4]`` (with ``first`` added to ``kwargs``) and 0-d; or, for an
+    in-place function (applied to a clone), one non-contiguous ``[3, 4]``."""
+
+    def samples(rng, dt):
+        def x(*s):
+            return np.asarray(_away(_draw(rng, s, dt, low, high), avoid), dtype=dt.name)
+
+        if inplace:
+            return [Sample((NonContig(x(3, 4)),), {**kwargs, **(first or {})})]
+        return [Sample((x(3, 4),), {**kwargs, **(first or {})}), Sample((x(),), dict(kwargs))]
+
+    return samples
+
+
+def _inplace(name: str):
+    """``nn.functional.NAME`` (an in-place function) applied to a clone, so gradients flow."""
+    return lambda x, *args, **kwargs: getattr(_lib(x).nn.functional, name)(x.clone(), *args,
+                                                                            **kwargs)
+
+
+def _pointwise(name: str, ref, *, low=-3.0, high=3.0, avoid=(), first=None, **kwargs) -> OpSpec:
+    """The record of an elementwise function (``kwargs`` passed to every call)."""
+    return OpSpec(name, _fn(name), ref, _pointwise_samples(low, high, avoid, first, **kwargs),
+                  FLOATS, same)
+
+
+def _pointwise_(name: str, ref, *, low=-3.0, high=3.0, avoid=(), first=None, **kwargs) -> OpSpec:
+    """The record of an in-place elementwise function ``name`` (ends in ``_``), on a clone."""
+    return OpSpec(name, _inplace(name), ref,
+                  _pointwise_samples(low, high, avoid, first, inplace=True, **kwargs),
+                  FLOATS, same)
+
+
+def _softmin_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -3, 3)
+
+    return [Sample((x(3, 4),), {"dim": 1}), Sample((NonContig(x(3, 4)),), {"dim": 0})]
+
+
+def _prelu_samples(rng, dt):
+    def x(*s):
+        return _nonzero(rng, s, dt, 0.1, 3)
+
+    return [Sample((x(3, 4), _draw(rng, (1,), dt, 0.1, 0.5))),
+            Sample((x(2, 3, 4), _draw(rng, (3,), dt, -0.5, 0.5)))]
+
+
+def _bilinear_samples(rng, dt):
+    def m(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    return [Sample((m(3, 4), m(3, 2), m(2, 4, 2), m(2))),
+            Sample((m(2, 3, 4), m(2, 3, 2), m(2, 4, 2)))]
+
+
+def _pdist_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    return [Sample((x(3, 4),)), Sample((NonContig(x(3, 4)),), {"p": 1.0}),
+            Sample((x(3, 4),), {"p": 3.0})]
+
+
+def _instance_norm_samples(rng, dt):
+    def x(*s):
+        return _norm_input(rng, dt, *s)
+
+    rm, rv = _draw(rng, (3,), dt, -0.5, 0.5), _draw(rng, (3,), dt, 0.5, 2.0)
+    return [
+        Sample((x(2, 3, 4), rm, rv, x(3), x(3))),  # statistics given but not used
+        Sample((x(2, 3, 2, 2), rm, rv), {"use_input_stats": False, "eps": 1e-3}),
+        Sample((x(2, 3, 4),)),
+    ]
+
+
+def _local_response_norm_samples(rng, dt):
+    def x(*s):
+        return _norm_input(rng, dt, *s)
+
+    return [Sample((x(2, 3, 4), 2)),
+            Sample((x(2, 3, 2, 2), 3), {"alpha": 0.5, "beta": 0.5, "k": 2.0})]
+
+
+def _embedding_bag_samples(rng, dt):
+    w = _draw(rng, (5, 3), dt, -2, 2)
+    bags = np.asarray([[0, 2, 4], [1, 3, 0]], np.int64)  # no repeats within a bag (max)
+    flat = np.asarray([0, 2, 4, 1, 3], np.int64)
+    return [
+        Sample((bags, w), {"mode": "sum"}),
+        Sample((bags, w), {"mode": "max"}),
+        # Bags [0, 2], [] and [4, 1, 3]; index 2 is padding, left out of the mean.
+        Sample((flat, w, np.asarray([0, 2, 2], np.int64)), {"mode": "mean", "padding_idx": 2}),
+        Sample((flat, w, np.asarray([0, 1, 5], np.int64), _draw(rng, (5,), dt, -1, 1)),
+               {"mode": "sum", "include_last_offset": True}),
+    ]
+
+
+def _dropout_samples(*shapes):
+    """The deterministic cases: not training, p=0 and p=1 while training. The random path
+    is the rng layer's and the unit tests' (tests/test_nn_functional.py)."""
+
+    def samples(rng, dt):
+        def x(s):
+            return _draw(rng, s, dt, -2, 2)
+
+        return [Sample((x(shapes[0]),), {"p": 0.5, "training": False}),
+                Sample((x(shapes[-1]),), {"p": 0.0, "training": True}),
+                Sample((x(shapes[0]),), {"p": 1.0, "training": True})]
+
+    return samples
+
+
 def _int64(*args, **kwargs):
     return "int64"
 
@@ -430,8 +681,7 @@ FUNCTIONAL = [
            FLOATS, same),
     OpSpec("elu", _fn("elu"), _elu_ref, _unary_samples(avoid=(0,)),
            FLOATS, same),
-    OpSpec("leaky_relu", _fn("leaky_relu"),
-           lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
+    OpSpec("leaky_relu", _fn("leaky_relu"), _leaky_relu_ref,
            _unary_samples(avoid=(0,), negative_slope=0.2), FLOATS, same),
     OpSpec("hardswish", _fn("hardswish"),
            lambda x: x * np.clip(x + 3, 0, 6) / 6, _unary_samples(-5, 5, avoid=(-3, 3)),
@@ -454,4 +704,59 @@ FUNCTIONAL = [
     OpSpec("one_hot", _fn("one_hot"), _one_hot_ref, _one_hot_samples,
            (polytorch.int64,), _int64, differentiable=False),
     OpSpec("glu", _fn("glu"), _glu_ref, _glu_samples, FLOATS, same),
+    # -- activations ------------------------------------------------------------------
+    _pointwise("relu", lambda x: np.maximum(x, 0), avoid=(0,)),
+    _pointwise_("relu_", lambda x: np.maximum(x, 0), avoid=(0,)),
+    _pointwise("relu6", lambda x: np.clip(x, 0, 6), low=-3, high=8, avoid=(0, 6)),
+    _pointwise_("elu_", _elu_ref, avoid=(0,), alpha=0.5),
+    _pointwise_("leaky_relu_", _leaky_relu_ref, avoid=(0,), negative_slope=0.2),
+    _pointwise("celu", _celu_ref, avoid=(0,), first={"alpha": 2.0}),
+    _pointwise_("celu_", _celu_ref, avoid=(0,), alpha=0.5),
+    _pointwise("selu", _selu_ref, avoid=(0,)),
+    _pointwise_("selu_", _selu_ref, avoid=(0,)),
+    _pointwise("hardshrink", lambda x, lambd=0.5: np.where(np.abs(x) > lambd, x, 0.0),
+               avoid=(-0.5, 0.5, -1.0, 1.0), first={"lambd": 1.0}),
+    _pointwise("hardsigmoid", lambda x: np.clip(x / 6 + 0.5, 0, 1), low=-5, high=5,
+               avoid=(-3, 3)),
+    _pointwise("hardtanh", _hardtanh_ref, avoid=(-1, 1, -2, 0.5),
+               first={"min_val": -2.0, "max_val": 0.5}),
+    _pointwise_("hardtanh_", _hardtanh_ref, avoid=(-1, 1)),
+    _pointwise("logsigmoid", _logsigmoid_ref, low=-30, high=30),
+    _pointwise("mish", lambda x: x * np.tanh(np.logaddexp(0, x)), low=-5, high=5),
+    _pointwise("sigmoid", _sigmoid_ref, low=-6, high=6),
+    _pointwise("tanh", np.tanh),
+    _pointwise("tanhshrink", lambda x: x - np.tanh(x)),
+    _pointwise("softshrink", _softshrink_ref, avoid=(-0.5, 0.5, -1.0, 1.0), first={"lambd": 1.0}),
+    _pointwise("softsign", lambda x: x / (1 + np.abs(x)), avoid=(0,)),
+    _pointwise("threshold", _threshold_ref, avoid=(0.5,), threshold=0.5, value=-2.0),
+    _pointwise_("threshold_", _threshold_ref, avoid=(0.5,), threshold=0.5, value=-2.0),
+    # training=False only: the random slopes are the rng layer's and the unit tests'.
+    _pointwise("rrelu", _rrelu_ref, avoid=(0,), first={"lower": 0.1, "upper": 0.5},
+               training=False),
+    _pointwise_("rrelu_", _rrelu_ref, avoid=(0,), training=False),
+    OpSpec("softmin", _fn("softmin"), _softmin_ref, _softmin_samples, FLOATS, same),
+    OpSpec("prelu", _fn("prelu"), _prelu_ref, _prelu_samples, FLOATS, same),
+    # -- layers, norms and distances ------------------------------------------------------
+    OpSpec("bilinear", _fn("bilinear"), _bilinear_ref, _bilinear_samples, FLOATS, same),
+    OpSpec("instance_norm", _instance_norm_call, _instance_norm_ref, _instance_norm_samples,
+           FLOATS, same),
+    OpSpec("local_response_norm", _fn("local_response_norm"), _local_response_norm_ref,
+           _local_response_norm_samples, FLOATS, same),
+    OpSpec("pdist", _fn("pdist"), _pdist_ref, _pdist_samples, FLOATS, same),
+    OpSpec("embedding_bag", _embedding_bag_call, _embedding_bag_ref, _embedding_bag_samples,
+           FLOATS, _second_float),
+    # -- dropout: deterministic cases (see _dropout_samples) -------------------------------
+    OpSpec("dropout", _fn("dropout"), _dropout_ref(True), _dropout_samples((3, 4)), FLOATS,
+           same),
+    OpSpec("dropout1d", _fn("dropout1d"), _dropout_ref(True), _dropout_samples((2, 3, 4), (3, 4)),
+           FLOATS, same),
+    OpSpec("dropout2d", _fn("dropout2d"), _dropout_ref(True), _dropout_samples((2, 3, 2, 2)),
+           FLOATS, same),
+    # A 4-d input is one unbatched (C, D, H, W) sample.
+    OpSpec("dropout3d", _fn("dropout3d"), _dropout_ref(True), _dropout_samples((2, 3, 2, 2)),
+           FLOATS, same),
+    OpSpec("alpha_dropout", _fn("alpha_dropout"), _dropout_ref(False), _dropout_samples((3, 4)),
+           FLOATS, same),
+    OpSpec("feature_alpha_dropout", _fn("feature_alpha_dropout"), _dropout_ref(False),
+           _dropout_samples((2, 3, 4)), FLOATS, same),
 ]
