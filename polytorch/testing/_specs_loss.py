@@ -438,3 +438,221 @@ FUNCTIONAL += [
     OpSpec("ctc_loss", _ctc_call, _ctc_ref, _ctc_samples, FLOATS, same,
            tolerances={polytorch.float32: (1e-5, 1e-5)}),
 ]
+
+
+# -- likelihood, hinge and multi-class margin losses ---------------------------------------------
+
+
+def _gaussian_nll_ref(x, t, var, *, full=False, eps=1e-6, reduction="mean"):
+    var = np.broadcast_to(np.asarray(var, np.float64), np.shape(x)) if np.ndim(var) == 0 else var
+    if np.shape(var) == np.shape(x)[:-1]:  # one dimension short: one variance per row
+        var = var[..., None]
+    var = np.maximum(var, eps)
+    per = 0.5 * (np.log(var) + (x - t) ** 2 / var)
+    if full:
+        per = per + 0.5 * np.log(2 * np.pi)
+    return _finish(np.broadcast_to(per, np.broadcast_shapes(np.shape(x), np.shape(var))),
+                   reduction)
+
+
+def _poisson_nll_ref(x, t, *, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    per = np.exp(x) - t * x if log_input else x - t * np.log(x + eps)
+    if full:  # Stirling's approximation of log(t!), only where t > 1
+        safe = np.where(t > 1, t, 2.0)
+        per = per + np.where(t > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe),
+                             0.0)
+    return _finish(per, reduction)
+
+
+def _hinge_embedding_ref(x, t, *, margin=1.0, reduction="mean"):
+    return _finish(np.where(t == 1, x, np.maximum(0.0, margin - x)), reduction)
+
+
+def _soft_margin_ref(x, t, *, reduction="mean"):
+    return _finish(np.log1p(np.exp(-t * x)), reduction)
+
+
+def _multilabel_soft_margin_ref(x, t, w=None, *, reduction="mean"):
+    p = 1 / (1 + np.exp(-x))
+    per = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    if w is not None:
+        per = per * w
+    return _finish(per.mean(axis=-1), reduction)
+
+
+def _multi_margin_ref(x, t, w=None, *, p=1, margin=1.0, reduction="mean"):
+    # PyTorch's kernel weighs the powered hinge by weight[y] (its docs put w[y] inside the max).
+    rows, labels = np.atleast_2d(x), np.atleast_1d(np.asarray(t).astype(np.int64))
+    n_classes = rows.shape[1]
+    per = np.zeros(rows.shape[0])
+    for i, (row, y) in enumerate(zip(rows, labels)):
+        for j in range(n_classes):
+            if j != y:
+                per[i] += max(0.0, margin - row[y] + row[j]) ** p * (1.0 if w is None else w[y])
+    per = per / n_classes
+    return _finish(per if np.ndim(x) == 2 else per[0], reduction)
+
+
+def _multilabel_margin_ref(x, t, *, reduction="mean"):
+    rows, targets = np.atleast_2d(x), np.atleast_2d(np.asarray(t).astype(np.int64))
+    n_classes = rows.shape[1]
+    per = np.zeros(rows.shape[0])
+    for i, (row, target) in enumerate(zip(rows, targets)):
+        listed = []
+        for c in target:  # the targets run up to the first -1
+            if c == -1:
+                break
+            listed.append(int(c))
+        for j in listed:
+            for k in range(n_classes):
+                if k not in listed:
+                    per[i] += max(0.0, 1 - (row[j] - row[k]))
+    per = per / n_classes
+    return _finish(per if np.ndim(x) == 2 else per[0], reduction)
+
+
+def _squared_distance(a, b):
+    """A custom distance written with operators only: it runs on NumPy arrays (the
+    reference), polytorch tensors and PyTorch tensors (the oracle test) alike."""
+    return ((a - b) ** 2).sum(-1)
+
+
+def _triplet_distance_ref(a, p, n, *, distance_function=None, margin=1.0, swap=False,
+                          reduction="mean"):
+    if distance_function is None:
+        return _triplet_ref(a, p, n, margin=margin, swap=swap, reduction=reduction)
+    d_neg = distance_function(a, n)
+    if swap:
+        d_neg = np.minimum(d_neg, distance_function(p, n))
+    return _finish(np.maximum(margin + distance_function(a, p) - d_neg, 0), reduction)
+
+
+def _gaussian_nll_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    def var(*s):
+        return _draw(rng, s, dt, 0.2, 2)
+
+    return [
+        Sample((x(3, 4), x(3, 4), var(3, 4))),
+        Sample((x(3, 4), x(3, 4), var(3)), {"full": True, "reduction": "none"}),
+        Sample((x(3, 4), x(3, 4), var(3, 1)), {"reduction": "sum"}),
+        # A number below eps: clamped (a tensor below eps would be clamped too, but its
+        # gradient passes the clamp as in PyTorch, which finite differences cannot see).
+        Sample((x(3, 4), x(3, 4), 0.001), {"eps": 0.01}),
+    ]
+
+
+def _poisson_nll_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    def rate(*s):
+        return _draw(rng, s, dt, 0.2, 3)
+
+    # Counts in [0, 4]: the full loss's Stirling term switches on past 1.
+    return [
+        Sample((x(3, 4), rate(3, 4))),
+        Sample((rate(3, 4), rate(3, 4)), {"log_input": False, "full": True, "eps": 0.01,
+                                          "reduction": "none"}),
+        Sample((x(3, 4), _draw(rng, (3, 4), dt, 0, 4)), {"full": True, "reduction": "sum"}),
+    ]
+
+
+def _hinge_embedding_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    # Integer targets: the loss selects on target == +-1, a jump that finite differences
+    # of a floating target would see. A floating target is checked forward only.
+    return [
+        Sample((x(3, 4), _pm1(rng, 3, 4))),
+        Sample((x(3, 4), _pm1(rng, 3, 4)), {"margin": 0.5, "reduction": "none"}),
+        Sample((x(4), np.asarray(_pm1(rng, 4), dtype=dt.name)), {"reduction": "sum"},
+               grad=False),
+    ]
+
+
+def _soft_margin_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    return [
+        Sample((x(3, 4), np.asarray(_pm1(rng, 3, 4), dtype=dt.name))),
+        Sample((x(4), np.asarray(_pm1(rng, 4), dtype=dt.name)), {"reduction": "none"}),
+    ]
+
+
+def _multilabel_soft_margin_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -3, 3)
+
+    labels = np.asarray(rng.rand(3, 4) < 0.5, dtype=dt.name)
+    return [
+        Sample((x(3, 4), labels)),
+        Sample((x(3, 4), _draw(rng, (3, 4), dt, 0, 1), _draw(rng, (4,), dt, 0.5, 2)),
+               {"reduction": "none"}),
+    ]
+
+
+def _multi_margin_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    return [
+        Sample((x(3, 4), _idx(rng, 3))),
+        Sample((x(3, 4), _idx(rng, 3), _draw(rng, (4,), dt, 0.5, 2)),
+               {"p": 2, "margin": 0.5, "reduction": "none"}),
+        Sample((x(4), np.asarray(1, dtype=np.int64)), {"margin": 2.0, "reduction": "sum"}),
+    ]
+
+
+def _multilabel_margin_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    # Rows: two targets then the -1 that ends them (later entries ignored); no target
+    # at all; every class a target (nothing to compare against: zero loss).
+    targets = np.array([[3, 0, -1, 1], [-1, 2, 1, 0], [0, 1, 2, 3]], dtype=np.int64)
+    return [
+        Sample((x(3, 4), targets)),
+        Sample((x(3, 4), np.array([[1, -1, 0, 0], [2, 3, 0, -1], [3, -1, -1, -1]],
+                                  dtype=np.int64)), {"reduction": "none"}),
+        Sample((x(4), np.array([2, 1, -1, 3], dtype=np.int64)), {"reduction": "sum"}),
+    ]
+
+
+def _triplet_distance_samples(rng, dt):
+    def x(*s):
+        return _draw(rng, s, dt, -2, 2)
+
+    return [
+        Sample((x(3, 4), x(3, 4), x(3, 4))),
+        Sample((x(3, 4), x(3, 4), x(3, 4)), {"distance_function": _squared_distance,
+                                             "margin": 2.0, "swap": True, "reduction": "none"}),
+        Sample((x(3, 4), x(3, 4), x(3, 4)), {"swap": True, "margin": 0.5, "reduction": "sum"}),
+    ]
+
+
+FUNCTIONAL += [
+    OpSpec("gaussian_nll_loss", F.gaussian_nll_loss, _gaussian_nll_ref, _gaussian_nll_samples,
+           FLOATS, same),
+    OpSpec("poisson_nll_loss", F.poisson_nll_loss, _poisson_nll_ref, _poisson_nll_samples,
+           FLOATS, same),
+    # The hinges' kinks (margin - x == 0 and the like) are never met by random inputs.
+    OpSpec("hinge_embedding_loss", F.hinge_embedding_loss, _hinge_embedding_ref,
+           _hinge_embedding_samples, FLOATS, same),
+    OpSpec("soft_margin_loss", F.soft_margin_loss, _soft_margin_ref, _soft_margin_samples,
+           FLOATS, same),
+    OpSpec("multilabel_soft_margin_loss",
+           lambda x, t, w=None, **kw: F.multilabel_soft_margin_loss(x, t, weight=w, **kw),
+           _multilabel_soft_margin_ref, _multilabel_soft_margin_samples, FLOATS, same),
+    OpSpec("multi_margin_loss",
+           lambda x, t, w=None, **kw: F.multi_margin_loss(x, t, weight=w, **kw),
+           _multi_margin_ref, _multi_margin_samples, FLOATS, same),
+    OpSpec("multilabel_margin_loss", F.multilabel_margin_loss, _multilabel_margin_ref,
+           _multilabel_margin_samples, FLOATS, same),
+    OpSpec("triplet_margin_with_distance_loss", F.triplet_margin_with_distance_loss,
+           _triplet_distance_ref, _triplet_distance_samples, FLOATS, same),
+]
