@@ -3,6 +3,11 @@
 from ._asserts import assert_close
 from ._gradcheck import GradcheckError, gradcheck, gradgradcheck
 
+# The spec tables first: the family modules (_specs_nn, ...) and _specs import each
+# other, and importing a family module before _specs would build the tables from a
+# half-initialised family (an empty FUNCTIONAL).
+from . import _specs  # noqa: E402, F401  isort: skip
+
 __all__ = ["assert_close", "gradcheck", "gradgradcheck", "GradcheckError",
            "register_strict_backend"]
 
