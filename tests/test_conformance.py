@@ -23,7 +23,7 @@ import torch
 import polytorch
 from polytorch import conformance
 from polytorch.backends._numpy import NumpyBackend
-from polytorch.testing._specs import SPECS, NonContig, check_registry, result_dtype
+from polytorch.testing._specs import FUNCTIONAL, SPECS, NonContig, check_registry, result_dtype
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -202,11 +202,16 @@ def _ref_arg(a):
     return arr.copy() if arr.dtype == np.bool_ else arr.astype(np.float64)
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
+@pytest.mark.parametrize("name", [*sorted(SPECS), *(f"F.{n}" for n in sorted(FUNCTIONAL))])
 def test_spec_agrees_with_pytorch(name):
-    """The spec's expected dtypes and NumPy reference match PyTorch on its own samples."""
-    spec = SPECS[name]
-    call = TORCH_CALLS.get(name, spec.call)
+    """The spec's expected dtypes and NumPy reference match PyTorch on its own samples
+    (op specs, and nn.functional specs ``F.NAME``, whose calls run on torch tensors too)."""
+    if name.startswith("F."):
+        spec = FUNCTIONAL[name[2:]]
+        call = spec.call
+    else:
+        spec = SPECS[name]
+        call = TORCH_CALLS.get(name, spec.call)
     for dt in spec.dtypes:
         for sample in spec.samples(np.random.RandomState(0), dt):
             what = f"{name} {dt.name} {sample}"

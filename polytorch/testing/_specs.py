@@ -22,6 +22,7 @@ against ``torch.result_type``); they assume the default dtype is float32.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,15 @@ class Sample:
     kwargs: dict = field(default_factory=dict)
     grad: bool = True
     gradgrad: bool = True
+
+
+def functional_of(x):
+    """``nn.functional`` of the library of the tensor ``x``: polytorch's, or PyTorch's when
+    the oracle test (tests/test_conformance.py) runs a spec's ``call`` on PyTorch tensors
+    (the library is then already imported)."""
+    if isinstance(x, polytorch.Tensor):
+        return polytorch.nn.functional
+    return sys.modules[type(x).__module__.split(".")[0]].nn.functional
 
 
 def _array(a) -> np.ndarray | None:

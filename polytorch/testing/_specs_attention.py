@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-import polytorch
-
-from ._specs import FLOATS, NonContig, OpSpec, Sample, _draw, same
+from ._specs import FLOATS, NonContig, OpSpec, Sample, _draw, functional_of, same
 
 SPECS: list = []  # OpSpec records of registered primitives
 FUNCTIONAL: list = []  # OpSpec records of nn.functional functions, named as in F
 
 
 def _sdpa(query, key, value, attn_mask=None, **kwargs):
-    return polytorch.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask,
-                                                               **kwargs)
+    return functional_of(query).scaled_dot_product_attention(query, key, value, attn_mask,
+                                                             **kwargs)
 
 
 def _sdpa_ref(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -78,7 +76,7 @@ FUNCTIONAL += [
 
 def _mha(query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
          key_padding_mask=None, attn_mask=None, *, num_heads, average_attn_weights=True):
-    return polytorch.nn.functional.multi_head_attention_forward(
+    return functional_of(query).multi_head_attention_forward(
         query, key, value, query.shape[-1], num_heads, in_proj_weight, in_proj_bias, None,
         None, False, 0.0, out_proj_weight, out_proj_bias, key_padding_mask=key_padding_mask,
         attn_mask=attn_mask, average_attn_weights=average_attn_weights)

@@ -8,13 +8,11 @@ the references cast them back from the float64 copies they receive.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 import polytorch
 
-from ._specs import FLOATS, OpSpec, Sample, _draw, promoted, same
+from ._specs import FLOATS, OpSpec, Sample, _draw, functional_of, promoted, same
 
 SPECS: list = []  # OpSpec records of registered primitives
 FUNCTIONAL: list = []  # OpSpec records of nn.functional functions, named as in F
@@ -26,9 +24,7 @@ class _Functional:
 
     def __getattr__(self, name):
         def call(x, *args, **kwargs):
-            lib = polytorch if isinstance(x, polytorch.Tensor) else \
-                sys.modules[type(x).__module__.split(".")[0]]
-            return getattr(lib.nn.functional, name)(x, *args, **kwargs)
+            return getattr(functional_of(x), name)(x, *args, **kwargs)
 
         return call
 

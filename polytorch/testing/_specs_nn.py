@@ -16,14 +16,14 @@ import numpy as np
 
 import polytorch
 
-from ._specs import FLOATS, NonContig, OpSpec, Sample, _draw, _nonzero, same
+from ._specs import FLOATS, NonContig, OpSpec, Sample, _draw, _nonzero, functional_of, same
 
 _NN = polytorch.ops.nn
 
 
 def _fn(name: str):
     """``nn.functional.NAME`` of the first argument's library (see ``_lib``)."""
-    return lambda x, *args, **kwargs: getattr(_lib(x).nn.functional, name)(x, *args, **kwargs)
+    return lambda x, *args, **kwargs: getattr(functional_of(x), name)(x, *args, **kwargs)
 
 
 def _lib(x):
@@ -87,7 +87,7 @@ def _embedding_ref(weight, idx, **kw):
 
 
 def _f_embedding_call(idx, weight, **kw):
-    return _lib(weight).nn.functional.embedding(idx, weight, **kw)
+    return functional_of(weight).embedding(idx, weight, **kw)
 
 
 def _f_embedding_ref(idx, weight, **kw):
@@ -127,7 +127,7 @@ def _group_norm_ref(x, num_groups, weight=None, bias=None, eps=1e-5):
 
 def _batch_norm_call(x, rm, rv, w, b, training=False, momentum=0.1, eps=1e-5):
     # Copies of the running statistics: training updates them in place.
-    return _lib(x).nn.functional.batch_norm(x, rm.clone(), rv.clone(), w, b, training=training,
+    return functional_of(x).batch_norm(x, rm.clone(), rv.clone(), w, b, training=training,
                          momentum=momentum, eps=eps)
 
 
@@ -243,7 +243,7 @@ def _instance_norm_call(x, running_mean=None, running_var=None, *args, **kwargs)
     def copy(t):
         return None if t is None else t.clone()
 
-    return _lib(x).nn.functional.instance_norm(x, copy(running_mean), copy(running_var), *args,
+    return functional_of(x).instance_norm(x, copy(running_mean), copy(running_var), *args,
                                                **kwargs)
 
 
@@ -273,7 +273,7 @@ def _local_response_norm_ref(x, size, alpha=1e-4, beta=0.75, k=1.0):
 
 
 def _embedding_bag_call(idx, weight, offsets=None, per_sample_weights=None, **kwargs):
-    return _lib(weight).nn.functional.embedding_bag(
+    return functional_of(weight).embedding_bag(
         idx, weight, offsets, per_sample_weights=per_sample_weights, **kwargs)
 
 
@@ -542,7 +542,7 @@ def _pointwise_samples(low=-3.0, high=3.0, avoid=(), first=None, inplace=False, 
 
 def _inplace(name: str):
     """``nn.functional.NAME`` (an in-place function) applied to a clone, so gradients flow."""
-    return lambda x, *args, **kwargs: getattr(_lib(x).nn.functional, name)(x.clone(), *args,
+    return lambda x, *args, **kwargs: getattr(functional_of(x), name)(x.clone(), *args,
                                                                             **kwargs)
 
 
@@ -656,13 +656,13 @@ SPECS = [
            same),
     OpSpec("log_softmax", lambda x, dim: x.log_softmax(dim), _log_softmax_ref,
            _softmax_samples, FLOATS, same),
-    OpSpec("softplus", lambda x, **kw: _lib(x).nn.functional.softplus(x, **kw), _softplus_ref,
+    OpSpec("softplus", lambda x, **kw: functional_of(x).softplus(x, **kw), _softplus_ref,
            _softplus_samples, FLOATS, same),
-    OpSpec("log_sigmoid", lambda x: _lib(x).nn.functional.logsigmoid(x), _logsigmoid_ref,
+    OpSpec("log_sigmoid", lambda x: functional_of(x).logsigmoid(x), _logsigmoid_ref,
            _unary_samples(-30, 30), FLOATS, same),
     OpSpec("embedding", _embedding_call, _embedding_ref, _embedding_samples, FLOATS,
            _first_float),
-    OpSpec("gelu", lambda x, **kw: _lib(x).nn.functional.gelu(x, **kw), _gelu_ref,
+    OpSpec("gelu", lambda x, **kw: functional_of(x).gelu(x, **kw), _gelu_ref,
            _gelu_samples, FLOATS, same),
     OpSpec("standardize", _standardize_call, _standardize_ref, _standardize_samples, FLOATS,
            same),
