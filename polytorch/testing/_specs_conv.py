@@ -1,11 +1,12 @@
 """Op specs for the conv family (Note [One spec per op] in _specs.py).
 
 ``SPECS`` are the two primitives of polytorch/ops/conv.py, called through the
-public ``unfold`` and ``fold``; ``FUNCTIONAL`` the main ``nn.functional``
-convolution, pooling, padding and resampling functions. The references are
-NumPy float64 loops written from the definitions (shift-and-add convolutions,
-scatter-add transposed convolutions, explicit windows), not from im2col.
-Calls go through ``_ns(x).nn.functional`` so that the same record runs on torch
+public ``unfold`` and ``fold``; ``FUNCTIONAL`` every ``nn.functional``
+convolution, pooling, unpooling, padding and resampling function. The references
+are NumPy float64 loops written from the definitions (shift-and-add convolutions,
+scatter-add transposed convolutions, explicit windows in any number of spatial
+dimensions), not from im2col.
+Calls go through ``_F(x)`` (``functional_of``) so that the same record runs on torch
 in tests/test_conformance.py.
 """
 
@@ -13,22 +14,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import sys
 import warnings
 
 import numpy as np
 
 from ._specs import FLOATS, OpSpec, Sample, _draw, same
+from ._specs import functional_of as _F
 
 __all__ = ["FUNCTIONAL", "SPECS"]
-
-
-def _ns(t):
-    return sys.modules[type(t).__module__.split(".")[0]]
-
-
-def _F(t):
-    return _ns(t).nn.functional
 
 
 def _x(rng, dt):
@@ -46,7 +39,7 @@ def _distinct(rng, shape, dt):
     return np.asarray(values.reshape(shape), dtype=dt.name)
 
 
-# -- convolutions ---------------------------------------------------------------------------
+# -- convolutions --------------------------------------------------------------------------
 
 
 def _conv_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -130,6 +123,15 @@ def _conv_samples(nd):
     return samples
 
 
+def _conv3d_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(1, 2, 3, 3, 3), x(2, 1, 2, 2, 2), x(2)),
+               {"padding": 1, "groups": 2, "stride": (1, 2, 2)}),
+        Sample((x(1, 3, 3, 3), x(1, 1, 2, 2, 2)), {"dilation": (2, 1, 1)}),
+    ]
+
+
 def _conv_transpose_samples(rng, dt):
     x = _x(rng, dt)
     return [
@@ -140,7 +142,25 @@ def _conv_transpose_samples(rng, dt):
     ]
 
 
-# -- pooling ----------------------------------------------------------------------------------
+def _conv_transpose1d_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(1, 4, 3), x(4, 1, 3), x(2)),
+               {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
+        Sample((x(2, 3), x(2, 3, 2)), {"dilation": 2}),
+    ]
+
+
+def _conv_transpose3d_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(1, 2, 2, 2, 2), x(2, 1, 2, 2, 2), x(2)),
+               {"stride": (1, 2, 2), "padding": (0, 1, 0), "output_padding": (0, 1, 0),
+                "groups": 2}),
+    ]
+
+
+# -- pooling (references for any number of spatial dimensions) -----------------------------
 
 
 def _pool_out(size, k, s, p, d, ceil_mode):
@@ -149,368 +169,6 @@ def _pool_out(size, k, s, p, d, ceil_mode):
     if ceil_mode and (out - 1) * s >= size + p:
         out -= 1
     return out
-
-
-def _max_pool2d_ref(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                    return_indices=False):
-    unbatched = x.ndim == 3
-    x = x[None] if unbatched else x
-    k = _tup(kernel_size, 2)
-    s = k if stride is None else _tup(stride, 2)
-    p, d = _tup(padding, 2), _tup(dilation, 2)
-    n, c, h, w = x.shape
-    oh, ow = (_pool_out(sz, k[i], s[i], p[i], d[i], ceil_mode) for i, sz in enumerate((h, w)))
-    out = np.zeros((n, c, oh, ow))
-    idx = np.zeros((n, c, oh, ow), np.int64)
-    for i in range(oh):
-        for j in range(ow):
-            best, where = np.full((n, c), -np.inf), np.zeros((n, c), np.int64)
-            for a in range(k[0]):
-                for b in range(k[1]):
-                    r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
-                    if 0 <= r < h and 0 <= q < w:
-                        v = x[:, :, r, q]
-                        better = v > best
-                        best = np.where(better, v, best)
-                        where = np.where(better, r * w + q, where)
-            out[:, :, i, j], idx[:, :, i, j] = best, where
-    if unbatched:
-        out, idx = out[0], idx[0]
-    return (out, idx) if return_indices else out
-
-
-def _max_pool2d(x, *args, **kw):
-    return _F(x).max_pool2d(x, *args, **kw)
-
-
-def _max_pool2d_dtype(x, *args, return_indices=False, **kw):
-    return (same(x), "int64") if return_indices else same(x)
-
-
-def _max_pool2d_grad(x, *args, **kw):
-    out = _F(x).max_pool2d(x, *args, **kw)
-    return out[0] if isinstance(out, tuple) else out
-
-
-def _adaptive_max_pool2d(x, *args, **kw):
-    return _F(x).adaptive_max_pool2d(x, *args, **kw)
-
-
-def _adaptive_max_dtype(x, *args, return_indices=False, **kw):
-    return (same(x), "int64") if return_indices else same(x)
-
-
-def _adaptive_max_grad(x, *args, **kw):
-    out = _F(x).adaptive_max_pool2d(x, *args, **kw)
-    return out[0] if isinstance(out, tuple) else out
-
-
-def _max_pool_samples(rng, dt):
-    return [
-        Sample((_distinct(rng, (2, 2, 4, 4), dt), 2)),
-        Sample((_distinct(rng, (1, 2, 5, 5), dt), 3),
-               {"stride": 2, "padding": 1, "ceil_mode": True, "return_indices": True}),
-        Sample((_distinct(rng, (2, 5, 5), dt), (2, 3)),
-               {"stride": 1, "dilation": (2, 1), "return_indices": True}),
-    ]
-
-
-def _avg_pool2d_ref(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                    count_include_pad=True, divisor_override=None):
-    unbatched = x.ndim == 3
-    x = x[None] if unbatched else x
-    k = _tup(kernel_size, 2)
-    s = k if stride is None else _tup(stride, 2)
-    p = _tup(padding, 2)
-    n, c, h, w = x.shape
-    oh, ow = (_pool_out(sz, k[i], s[i], p[i], 1, ceil_mode) for i, sz in enumerate((h, w)))
-    out = np.zeros((n, c, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            r0, q0 = i * s[0] - p[0], j * s[1] - p[1]
-            r1, q1 = min(r0 + k[0], h + p[0]), min(q0 + k[1], w + p[1])
-            area = (r1 - r0) * (q1 - q0)
-            r0, q0, r1, q1 = max(r0, 0), max(q0, 0), min(r1, h), min(q1, w)
-            total = x[:, :, r0:r1, q0:q1].sum(axis=(2, 3))
-            if divisor_override:
-                div = divisor_override
-            else:
-                div = area if count_include_pad else (r1 - r0) * (q1 - q0)
-            out[:, :, i, j] = total / div
-    return out[0] if unbatched else out
-
-
-def _avg_pool_samples(rng, dt):
-    x = _x(rng, dt)
-    return [
-        Sample((x(2, 2, 4, 4), 2)),
-        Sample((x(1, 2, 5, 5), 3), {"stride": 2, "padding": 1, "ceil_mode": True,
-                                    "count_include_pad": False}),
-        Sample((x(2, 5, 4), (3, 2)), {"stride": (2, 1), "padding": (1, 0), "ceil_mode": True}),
-        Sample((x(1, 2, 4, 4), 2), {"divisor_override": 3}),
-    ]
-
-
-def _adaptive_avg_pool2d_ref(x, output_size):
-    unbatched = x.ndim == 3
-    x = x[None] if unbatched else x
-    h, w = x.shape[2:]
-    oh, ow = _tup(output_size, 2)
-    oh, ow = oh or h, ow or w
-    out = np.zeros(x.shape[:2] + (oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
-            q0, q1 = (j * w) // ow, -((-(j + 1) * w) // ow)
-            out[:, :, i, j] = x[:, :, r0:r1, q0:q1].mean(axis=(2, 3))
-    return out[0] if unbatched else out
-
-
-def _adaptive_samples(rng, dt):
-    x = _x(rng, dt)
-    return [
-        Sample((x(1, 2, 5, 5), (3, 2))),
-        Sample((x(2, 5, 4), 1)),
-        Sample((x(1, 2, 5, 4), (None, 3))),
-    ]
-
-
-def _adaptive_max_pool2d_ref(x, output_size, return_indices=False):
-    h, w = x.shape[2:]
-    oh, ow = _tup(output_size, 2)
-    out = np.zeros(x.shape[:2] + (oh, ow))
-    idx = np.zeros(x.shape[:2] + (oh, ow), np.int64)
-    for i in range(oh):
-        for j in range(ow):
-            r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
-            q0, q1 = (j * w) // ow, -((-(j + 1) * w) // ow)
-            win = x[:, :, r0:r1, q0:q1].reshape(x.shape[:2] + (-1,))
-            k = win.argmax(axis=-1)
-            out[:, :, i, j] = win.max(axis=-1)
-            idx[:, :, i, j] = (r0 + k // (q1 - q0)) * w + q0 + k % (q1 - q0)
-    return (out, idx) if return_indices else out
-
-
-def _adaptive_max_samples(rng, dt):
-    return [
-        Sample((_distinct(rng, (1, 2, 5, 5), dt), (3, 2))),
-        Sample((_distinct(rng, (2, 2, 5, 4), dt), 3), {"return_indices": True}),
-    ]
-
-
-# -- padding, resampling ------------------------------------------------------------------
-
-
-def _pad_ref(x, pad, mode="constant", value=None):
-    pairs = [(0, 0)] * x.ndim
-    for i in range(len(pad) // 2):
-        pairs[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    # Crops (negative amounts) first; the samples' other modes pad only.
-    key = tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(pairs))
-    x = x[key]
-    pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
-    if mode == "constant":
-        return np.pad(x, pairs, constant_values=0.0 if value is None else value)
-    return np.pad(x, pairs, mode={"reflect": "reflect", "replicate": "edge",
-                                  "circular": "wrap"}[mode])
-
-
-def _pad_samples(rng, dt):
-    x = _x(rng, dt)
-    return [
-        Sample((x(1, 2, 4, 4), (1, 2, 0, 1))),
-        Sample((x(2, 3, 4), (2, -1, -1, 1)), {"value": 1.5}),
-        Sample((x(1, 2, 4, 4), (2, 1, 1, 3)), {"mode": "reflect"}),
-        Sample((x(2, 4, 4), (2, 1, 1, 3)), {"mode": "replicate"}),
-        Sample((x(2, 2, 4), (2, 1)), {"mode": "circular"}),
-    ]
-
-
-def _src_linear(dst, n_in, n_out, align_corners, scale=None):
-    if align_corners:
-        return dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
-    ratio = 1.0 / scale if scale else n_in / n_out
-    return max(ratio * (dst + 0.5) - 0.5, 0.0)
-
-
-def _interpolate_ref(x, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                     recompute_scale_factor=None):
-    h, w = x.shape[2:]
-    if size is not None:
-        oh, ow = _tup(size, 2)
-        sh = sw = None
-    else:
-        sh, sw = _tup(scale_factor, 2)
-        oh, ow = int(math.floor(h * sh)), int(math.floor(w * sw))
-        if recompute_scale_factor:
-            sh = sw = None
-    out = np.zeros(x.shape[:2] + (oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            if mode == "nearest":
-                ri = min(int(np.floor(np.float32(i) * np.float32(1 / sh if sh else h / oh))),
-                         h - 1)
-                rj = min(int(np.floor(np.float32(j) * np.float32(1 / sw if sw else w / ow))),
-                         w - 1)
-                out[:, :, i, j] = x[:, :, ri, rj]
-                continue
-            yi = _src_linear(i, h, oh, align_corners, sh)
-            yj = _src_linear(j, w, ow, align_corners, sw)
-            i0, j0 = int(yi), int(yj)
-            i1, j1 = min(i0 + 1, h - 1), min(j0 + 1, w - 1)
-            a, b = yi - i0, yj - j0
-            out[:, :, i, j] = ((1 - a) * (1 - b) * x[:, :, i0, j0] + (1 - a) * b * x[:, :, i0, j1]
-                               + a * (1 - b) * x[:, :, i1, j0] + a * b * x[:, :, i1, j1])
-    return out
-
-
-def _interpolate_samples(rng, dt):
-    x = _x(rng, dt)
-    return [
-        Sample((x(1, 2, 3, 4),), {"scale_factor": 2}),
-        Sample((x(1, 2, 3, 4),), {"size": (5, 3)}),
-        Sample((x(1, 2, 3, 4),), {"size": (5, 7), "mode": "bilinear"}),
-        Sample((x(1, 2, 3, 4),), {"scale_factor": 1.5, "mode": "bilinear",
-                                  "align_corners": True}),
-        Sample((x(1, 2, 3, 4),), {"scale_factor": (1.7, 0.8), "mode": "bilinear",
-                                  "align_corners": False}),
-    ]
-
-
-def _grid_sample_ref(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
-    """Bilinear sampling, one output pixel at a time (zeros or border padding)."""
-    n, c, h, w = x.shape
-    ho, wo = grid.shape[1:3]
-    out = np.zeros((n, c, ho, wo))
-
-    def src(v, size):
-        v = (v + 1) / 2 * (size - 1) if align_corners else ((v + 1) * size - 1) / 2
-        return min(max(v, 0.0), size - 1.0) if padding_mode == "border" else v
-
-    for b in range(n):
-        for i in range(ho):
-            for j in range(wo):
-                px, py = src(grid[b, i, j, 0], w), src(grid[b, i, j, 1], h)
-                x0, y0 = math.floor(px), math.floor(py)
-                for yy, wy in ((y0, 1 - (py - y0)), (y0 + 1, py - y0)):
-                    for xx, wx in ((x0, 1 - (px - x0)), (x0 + 1, px - x0)):
-                        if 0 <= yy < h and 0 <= xx < w:
-                            out[b, :, i, j] += wy * wx * x[b, :, yy, xx]
-    return out
-
-
-def _grid_sample_samples(rng, dt):
-    x = _x(rng, dt)
-
-    def grid(*s):  # past [-1, 1] on purpose; away from integer pixel positions (kinks)
-        return np.asarray(rng.uniform(-1.2, 1.2, size=s), dtype=dt.name)
-
-    return [
-        Sample((x(1, 2, 4, 5), grid(1, 3, 2, 2)), {"align_corners": False}),
-        Sample((x(2, 1, 3, 4), grid(2, 2, 3, 2)), {"padding_mode": "border",
-                                                   "align_corners": True}),
-    ]
-
-
-def _affine_grid_ref(theta, size, align_corners=False):
-    n, _, h, w = size
-
-    def lin(m):
-        c = np.linspace(-1.0, 1.0, m) if m > 1 else np.zeros(1)
-        return c if align_corners else c * (m - 1) / m
-
-    out = np.zeros((n, h, w, 2))
-    for i, yv in enumerate(lin(h)):
-        for j, xv in enumerate(lin(w)):
-            out[:, i, j, :] = theta @ np.array([xv, yv, 1.0])
-    return out
-
-
-def _affine_grid_samples(rng, dt):
-    x = _x(rng, dt)
-    return [Sample((x(2, 2, 3), (2, 1, 3, 4)), {"align_corners": False}),
-            Sample((x(1, 2, 3), (1, 3, 2, 5)), {"align_corners": True})]
-
-
-# -- unfold, fold, pixel shuffle ------------------------------------------------------------
-
-
-def _blocks(size, p, k, d, s):
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-
-def _unfold_ref(x, kernel_size, dilation=1, padding=0, stride=1):
-    k, d = _tup(kernel_size, 2), _tup(dilation, 2)
-    p, s = _tup(padding, 2), _tup(stride, 2)
-    n, c, h, w = x.shape
-    bh, bw = _blocks(h, p[0], k[0], d[0], s[0]), _blocks(w, p[1], k[1], d[1], s[1])
-    out = np.zeros((n, c * k[0] * k[1], bh * bw))
-    for ch in range(c):
-        for a in range(k[0]):
-            for b in range(k[1]):
-                row = (ch * k[0] + a) * k[1] + b
-                for i in range(bh):
-                    for j in range(bw):
-                        r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
-                        if 0 <= r < h and 0 <= q < w:
-                            out[:, row, i * bw + j] = x[:, ch, r, q]
-    return out
-
-
-def _fold_ref(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    k, d = _tup(kernel_size, 2), _tup(dilation, 2)
-    p, s = _tup(padding, 2), _tup(stride, 2)
-    h, w = _tup(output_size, 2)
-    n = cols.shape[0]
-    c = cols.shape[1] // (k[0] * k[1])
-    bh, bw = _blocks(h, p[0], k[0], d[0], s[0]), _blocks(w, p[1], k[1], d[1], s[1])
-    out = np.zeros((n, c, h, w))
-    for ch in range(c):
-        for a in range(k[0]):
-            for b in range(k[1]):
-                row = (ch * k[0] + a) * k[1] + b
-                for i in range(bh):
-                    for j in range(bw):
-                        r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
-                        if 0 <= r < h and 0 <= q < w:
-                            out[:, ch, r, q] += cols[:, row, i * bw + j]
-    return out
-
-
-def _unfold_samples(rng, dt):
-    x = _x(rng, dt)
-    return [
-        Sample((x(2, 2, 4, 4), 2)),
-        Sample((x(1, 2, 5, 4), (2, 3)), {"dilation": (2, 1), "padding": 1, "stride": (1, 2)}),
-    ]
-
-
-def _fold_samples(rng, dt):
-    x = _x(rng, dt)
-    return [
-        Sample((x(2, 8, 9), (4, 4), 2)),  # 2 channels, 3 x 3 blocks
-        Sample((x(1, 12, 10), (5, 4), (2, 3)), {"dilation": (2, 1), "padding": 1,
-                                                "stride": (1, 2)}),
-    ]
-
-
-def _pixel_shuffle_ref(x, upscale_factor):
-    r = upscale_factor
-    *lead, c, h, w = x.shape
-    out = np.zeros(tuple(lead) + (c // (r * r), h * r, w * r))
-    for ch in range(c // (r * r)):
-        for i in range(r):
-            for j in range(r):
-                out[..., ch, i::r, j::r] = x[..., ch * r * r + i * r + j, :, :]
-    return out
-
-
-def _pixel_shuffle_samples(rng, dt):
-    x = _x(rng, dt)
-    return [Sample((x(2, 8, 2, 3), 2)), Sample((x(9, 2, 2), 3))]
-
-
-# -- N-d pooling references (the 1-d and 3-d records) -----------------------------------------
 
 
 def _batched(x, nd):
@@ -670,6 +328,20 @@ def _values_call(name):
     return call
 
 
+def _indices_dtype(x, *args, return_indices=False, **kw):
+    return (same(x), "int64") if return_indices else same(x)
+
+
+def _max_pool_samples(rng, dt):
+    return [
+        Sample((_distinct(rng, (2, 2, 4, 4), dt), 2)),
+        Sample((_distinct(rng, (1, 2, 5, 5), dt), (4, 3)),
+               {"stride": (2, 3), "padding": (2, 1), "ceil_mode": True, "return_indices": True}),
+        Sample((_distinct(rng, (2, 5, 5), dt), (2, 3)),
+               {"stride": 1, "dilation": (2, 1), "return_indices": True}),
+    ]
+
+
 def _max_pool_samples_nd(nd):
     # Distinct values: unique maxima, so indices are defined and gradients smooth.
     def samples(rng, dt):
@@ -677,17 +349,28 @@ def _max_pool_samples_nd(nd):
             return [
                 Sample((_distinct(rng, (2, 2, 5), dt), 2)),
                 Sample((_distinct(rng, (2, 7), dt), 3),
-                       {"stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True,
+                       {"stride": 3, "padding": 1, "dilation": 2, "ceil_mode": True,
                         "return_indices": True}),
             ]
         return [
             Sample((_distinct(rng, (1, 1, 3, 3, 3), dt), 2),
                    {"stride": 1, "return_indices": True}),
             Sample((_distinct(rng, (1, 3, 3, 3), dt), (3, 2, 2)),
-                   {"stride": 2, "padding": 1, "ceil_mode": True}),
+                   {"stride": 2, "padding": (1, 0, 0), "ceil_mode": True}),
         ]
 
     return samples
+
+
+def _avg_pool_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 2, 4, 4), 2)),
+        Sample((x(1, 2, 5, 5), (4, 3)), {"stride": (2, 3), "padding": (2, 1), "ceil_mode": True,
+                                         "count_include_pad": False}),
+        Sample((x(2, 5, 4), (3, 2)), {"stride": (2, 3), "padding": (1, 0), "ceil_mode": True}),
+        Sample((x(1, 2, 4, 4), 2), {"divisor_override": 3}),
+    ]
 
 
 def _avg_pool_samples_nd(nd):
@@ -696,12 +379,13 @@ def _avg_pool_samples_nd(nd):
         if nd == 1:
             return [
                 Sample((x(2, 2, 5), 2)),
-                Sample((x(2, 7), 3), {"stride": 2, "padding": 1, "ceil_mode": True,
+                Sample((x(2, 7), 4), {"stride": 3, "padding": 1, "ceil_mode": True,
                                       "count_include_pad": False}),
             ]
         return [
             Sample((x(1, 1, 3, 3, 3), 2), {"stride": 1, "divisor_override": 3}),
-            Sample((x(1, 3, 3, 3), (3, 2, 2)), {"stride": 2, "padding": 1, "ceil_mode": True}),
+            Sample((x(1, 3, 3, 3), (3, 2, 2)), {"stride": 2, "padding": (1, 0, 0),
+                                                "ceil_mode": True}),
         ]
 
     return samples
@@ -718,14 +402,30 @@ def _lp_pool_samples(nd):
 
         if nd == 1:
             return [Sample((x(2, 2, 5), 2, 2)),
-                    Sample((pos(2, 7), 3, 3), {"stride": 2, "ceil_mode": True})]
+                    Sample((pos(2, 7), 3, 2), {"ceil_mode": True})]
         if nd == 2:
             return [Sample((x(1, 2, 4, 4), 2, 2)),
-                    Sample((pos(2, 5, 5), 3, (3, 2)), {"stride": (2, 1), "ceil_mode": True})]
+                    Sample((pos(2, 5, 5), 3, (3, 2)), {"stride": 2, "ceil_mode": True})]
         return [Sample((x(1, 1, 3, 3, 3), 2, 2), {"stride": 1}),
                 Sample((pos(1, 3, 3, 3), 3, (2, 3, 2)), {"stride": 2, "ceil_mode": True})]
 
     return samples
+
+
+def _adaptive_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(1, 2, 5, 5), (3, 2))),
+        Sample((x(2, 5, 4), 1)),
+        Sample((x(1, 2, 5, 4), (None, 3))),
+    ]
+
+
+def _adaptive_max_samples(rng, dt):
+    return [
+        Sample((_distinct(rng, (1, 2, 5, 5), dt), (3, 2))),
+        Sample((_distinct(rng, (2, 2, 5, 4), dt), 3), {"return_indices": True}),
+    ]
 
 
 def _adaptive_samples_nd(nd, distinct):
@@ -767,47 +467,83 @@ def _max_unpool_samples(nd):
     return samples
 
 
-def _conv3d_samples(rng, dt):
+# -- padding, resampling -------------------------------------------------------------------
+
+
+def _pad_ref(x, pad, mode="constant", value=None):
+    pairs = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        pairs[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    # Crops (negative amounts) first; the samples' other modes pad only.
+    key = tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(pairs))
+    x = x[key]
+    pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+    if mode == "constant":
+        return np.pad(x, pairs, constant_values=0.0 if value is None else value)
+    return np.pad(x, pairs, mode={"reflect": "reflect", "replicate": "edge",
+                                  "circular": "wrap"}[mode])
+
+
+def _pad_samples(rng, dt):
     x = _x(rng, dt)
     return [
-        Sample((x(1, 2, 3, 3, 3), x(2, 1, 2, 2, 2), x(2)),
-               {"padding": 1, "groups": 2, "stride": (1, 2, 2)}),
-        Sample((x(1, 3, 3, 3), x(1, 1, 2, 2, 2)), {"dilation": (2, 1, 1)}),
+        Sample((x(1, 2, 4, 4), (1, 2, 0, 1))),
+        Sample((x(2, 3, 4), (2, -1, -1, 1)), {"value": 1.5}),
+        Sample((x(1, 2, 4, 4), (2, 1, 1, 3)), {"mode": "reflect"}),
+        Sample((x(2, 4, 4), (2, 1, 1, 3)), {"mode": "replicate"}),
+        Sample((x(2, 2, 4), (2, 1)), {"mode": "circular"}),
     ]
 
 
-def _conv_transpose1d_samples(rng, dt):
-    x = _x(rng, dt)
-    return [
-        Sample((x(1, 4, 3), x(4, 1, 3), x(2)),
-               {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
-        Sample((x(2, 3), x(2, 3, 2)), {"dilation": 2}),
-    ]
+def _src_linear(dst, n_in, n_out, align_corners, scale=None):
+    if align_corners:
+        return dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    ratio = 1.0 / scale if scale else n_in / n_out
+    return max(ratio * (dst + 0.5) - 0.5, 0.0)
 
 
-def _conv_transpose3d_samples(rng, dt):
-    x = _x(rng, dt)
-    return [
-        Sample((x(1, 2, 2, 2, 2), x(2, 1, 2, 2, 2), x(2)),
-               {"stride": (1, 2, 2), "padding": (0, 1, 0), "output_padding": (0, 1, 0),
-                "groups": 2}),
-    ]
-
-
-def _pixel_unshuffle_ref(x, downscale_factor):
-    r = downscale_factor
-    *lead, c, h, w = x.shape
-    out = np.zeros(tuple(lead) + (c * r * r, h // r, w // r))
-    for ch in range(c):
-        for i in range(r):
-            for j in range(r):
-                out[..., ch * r * r + i * r + j, :, :] = x[..., ch, i::r, j::r]
+def _interpolate_ref(x, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                     recompute_scale_factor=None):
+    h, w = x.shape[2:]
+    if size is not None:
+        oh, ow = _tup(size, 2)
+        sh = sw = None
+    else:
+        sh, sw = _tup(scale_factor, 2)
+        oh, ow = int(math.floor(h * sh)), int(math.floor(w * sw))
+        if recompute_scale_factor:
+            sh = sw = None
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            if mode == "nearest":
+                ri = min(int(np.floor(np.float32(i) * np.float32(1 / sh if sh else h / oh))),
+                         h - 1)
+                rj = min(int(np.floor(np.float32(j) * np.float32(1 / sw if sw else w / ow))),
+                         w - 1)
+                out[:, :, i, j] = x[:, :, ri, rj]
+                continue
+            yi = _src_linear(i, h, oh, align_corners, sh)
+            yj = _src_linear(j, w, ow, align_corners, sw)
+            i0, j0 = int(yi), int(yj)
+            i1, j1 = min(i0 + 1, h - 1), min(j0 + 1, w - 1)
+            a, b = yi - i0, yj - j0
+            out[:, :, i, j] = ((1 - a) * (1 - b) * x[:, :, i0, j0] + (1 - a) * b * x[:, :, i0, j1]
+                               + a * (1 - b) * x[:, :, i1, j0] + a * b * x[:, :, i1, j1])
     return out
 
 
-def _pixel_unshuffle_samples(rng, dt):
+def _interpolate_samples(rng, dt):
     x = _x(rng, dt)
-    return [Sample((x(2, 2, 4, 6), 2)), Sample((x(1, 6, 3), 3))]
+    return [
+        Sample((x(1, 2, 3, 4),), {"scale_factor": 2}),
+        Sample((x(1, 2, 3, 4),), {"size": (5, 3)}),
+        Sample((x(1, 2, 3, 4),), {"size": (5, 7), "mode": "bilinear"}),
+        Sample((x(1, 2, 3, 4),), {"scale_factor": 1.5, "mode": "bilinear",
+                                  "align_corners": True}),
+        Sample((x(1, 2, 3, 4),), {"scale_factor": (1.7, 0.8), "mode": "bilinear",
+                                  "align_corners": False}),
+    ]
 
 
 def _deprecated_call(name):
@@ -838,15 +574,164 @@ def _upsample_bilinear_ref(x, size=None, scale_factor=None):
 
 
 def _upsample_nearest_samples(rng, dt):
+    # One sample per alias: they only fix interpolate's mode, whose scale_factor paths
+    # the interpolate record covers.
     x = _x(rng, dt)
-    return [Sample((x(1, 2, 3, 4),), {"size": (5, 3)}),
-            Sample((x(1, 2, 3, 4),), {"scale_factor": 2})]
+    return [Sample((x(1, 2, 3, 4),), {"size": (5, 3)})]
 
 
 def _upsample_bilinear_samples(rng, dt):
     x = _x(rng, dt)
-    return [Sample((x(1, 2, 3, 4),), {"size": (5, 7)}),
-            Sample((x(1, 2, 3, 4),), {"scale_factor": 2})]
+    return [Sample((x(1, 2, 3, 4),), {"size": (5, 7)})]
+
+
+def _grid_sample_ref(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
+    """Bilinear sampling, one output pixel at a time (zeros or border padding)."""
+    n, c, h, w = x.shape
+    ho, wo = grid.shape[1:3]
+    out = np.zeros((n, c, ho, wo))
+
+    def src(v, size):
+        v = (v + 1) / 2 * (size - 1) if align_corners else ((v + 1) * size - 1) / 2
+        return min(max(v, 0.0), size - 1.0) if padding_mode == "border" else v
+
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                px, py = src(grid[b, i, j, 0], w), src(grid[b, i, j, 1], h)
+                x0, y0 = math.floor(px), math.floor(py)
+                for yy, wy in ((y0, 1 - (py - y0)), (y0 + 1, py - y0)):
+                    for xx, wx in ((x0, 1 - (px - x0)), (x0 + 1, px - x0)):
+                        if 0 <= yy < h and 0 <= xx < w:
+                            out[b, :, i, j] += wy * wx * x[b, :, yy, xx]
+    return out
+
+
+def _grid_sample_samples(rng, dt):
+    x = _x(rng, dt)
+
+    def grid(*s):  # past [-1, 1] on purpose; away from integer pixel positions (kinks)
+        return np.asarray(rng.uniform(-1.2, 1.2, size=s), dtype=dt.name)
+
+    return [
+        Sample((x(1, 2, 4, 5), grid(1, 3, 2, 2)), {"align_corners": False}),
+        Sample((x(2, 1, 3, 4), grid(2, 2, 3, 2)), {"padding_mode": "border",
+                                                   "align_corners": True}),
+    ]
+
+
+def _affine_grid_ref(theta, size, align_corners=False):
+    n, _, h, w = size
+
+    def lin(m):
+        c = np.linspace(-1.0, 1.0, m) if m > 1 else np.zeros(1)
+        return c if align_corners else c * (m - 1) / m
+
+    out = np.zeros((n, h, w, 2))
+    for i, yv in enumerate(lin(h)):
+        for j, xv in enumerate(lin(w)):
+            out[:, i, j, :] = theta @ np.array([xv, yv, 1.0])
+    return out
+
+
+def _affine_grid_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(2, 2, 3), (2, 1, 3, 4)), {"align_corners": False}),
+            Sample((x(1, 2, 3), (1, 3, 2, 5)), {"align_corners": True})]
+
+
+# -- unfold, fold, pixel shuffle -----------------------------------------------------------
+
+
+def _blocks(size, p, k, d, s):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _unfold_ref(x, kernel_size, dilation=1, padding=0, stride=1):
+    k, d = _tup(kernel_size, 2), _tup(dilation, 2)
+    p, s = _tup(padding, 2), _tup(stride, 2)
+    n, c, h, w = x.shape
+    bh, bw = _blocks(h, p[0], k[0], d[0], s[0]), _blocks(w, p[1], k[1], d[1], s[1])
+    out = np.zeros((n, c * k[0] * k[1], bh * bw))
+    for ch in range(c):
+        for a in range(k[0]):
+            for b in range(k[1]):
+                row = (ch * k[0] + a) * k[1] + b
+                for i in range(bh):
+                    for j in range(bw):
+                        r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
+                        if 0 <= r < h and 0 <= q < w:
+                            out[:, row, i * bw + j] = x[:, ch, r, q]
+    return out
+
+
+def _fold_ref(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    k, d = _tup(kernel_size, 2), _tup(dilation, 2)
+    p, s = _tup(padding, 2), _tup(stride, 2)
+    h, w = _tup(output_size, 2)
+    n = cols.shape[0]
+    c = cols.shape[1] // (k[0] * k[1])
+    bh, bw = _blocks(h, p[0], k[0], d[0], s[0]), _blocks(w, p[1], k[1], d[1], s[1])
+    out = np.zeros((n, c, h, w))
+    for ch in range(c):
+        for a in range(k[0]):
+            for b in range(k[1]):
+                row = (ch * k[0] + a) * k[1] + b
+                for i in range(bh):
+                    for j in range(bw):
+                        r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
+                        if 0 <= r < h and 0 <= q < w:
+                            out[:, ch, r, q] += cols[:, row, i * bw + j]
+    return out
+
+
+def _unfold_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 2, 4, 4), 2)),
+        Sample((x(1, 2, 5, 4), (2, 3)), {"dilation": (2, 1), "padding": 1, "stride": (1, 2)}),
+    ]
+
+
+def _fold_samples(rng, dt):
+    x = _x(rng, dt)
+    return [
+        Sample((x(2, 8, 9), (4, 4), 2)),  # 2 channels, 3 x 3 blocks
+        Sample((x(1, 12, 10), (5, 4), (2, 3)), {"dilation": (2, 1), "padding": 1,
+                                                "stride": (1, 2)}),
+    ]
+
+
+def _pixel_shuffle_ref(x, upscale_factor):
+    r = upscale_factor
+    *lead, c, h, w = x.shape
+    out = np.zeros(tuple(lead) + (c // (r * r), h * r, w * r))
+    for ch in range(c // (r * r)):
+        for i in range(r):
+            for j in range(r):
+                out[..., ch, i::r, j::r] = x[..., ch * r * r + i * r + j, :, :]
+    return out
+
+
+def _pixel_shuffle_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(2, 8, 2, 3), 2)), Sample((x(9, 2, 2), 3))]
+
+
+def _pixel_unshuffle_ref(x, downscale_factor):
+    r = downscale_factor
+    *lead, c, h, w = x.shape
+    out = np.zeros(tuple(lead) + (c * r * r, h // r, w // r))
+    for ch in range(c):
+        for i in range(r):
+            for j in range(r):
+                out[..., ch * r * r + i * r + j, :, :] = x[..., ch, i::r, j::r]
+    return out
+
+
+def _pixel_unshuffle_samples(rng, dt):
+    x = _x(rng, dt)
+    return [Sample((x(2, 2, 4, 6), 2)), Sample((x(1, 6, 3), 3))]
 
 
 SPECS: list = [
@@ -863,14 +748,15 @@ FUNCTIONAL: list = [
            FLOATS, same),
     OpSpec("conv_transpose2d", lambda x, *a, **k: _F(x).conv_transpose2d(x, *a, **k),
            _conv_transpose_ref, _conv_transpose_samples, FLOATS, same),
-    OpSpec("max_pool2d", _max_pool2d, _max_pool2d_ref, _max_pool_samples, FLOATS,
-           _max_pool2d_dtype, grad_call=_max_pool2d_grad),
-    OpSpec("avg_pool2d", lambda x, *a, **k: _F(x).avg_pool2d(x, *a, **k), _avg_pool2d_ref,
+    OpSpec("max_pool2d", _pool_call("max_pool2d"), _max_pool_ref(2), _max_pool_samples, FLOATS,
+           _indices_dtype, grad_call=_values_call("max_pool2d")),
+    OpSpec("avg_pool2d", _pool_call("avg_pool2d"), _avg_pool_ref(2),
            _avg_pool_samples, FLOATS, same),
     OpSpec("adaptive_avg_pool2d", lambda x, *a, **k: _F(x).adaptive_avg_pool2d(x, *a, **k),
-           _adaptive_avg_pool2d_ref, _adaptive_samples, FLOATS, same),
-    OpSpec("adaptive_max_pool2d", _adaptive_max_pool2d, _adaptive_max_pool2d_ref,
-           _adaptive_max_samples, FLOATS, _adaptive_max_dtype, grad_call=_adaptive_max_grad),
+           _adaptive_ref(2, "avg"), _adaptive_samples, FLOATS, same),
+    OpSpec("adaptive_max_pool2d", _pool_call("adaptive_max_pool2d"), _adaptive_ref(2, "max"),
+           _adaptive_max_samples, FLOATS, _indices_dtype,
+           grad_call=_values_call("adaptive_max_pool2d")),
     OpSpec("pad", lambda x, *a, **k: _F(x).pad(x, *a, **k), _pad_ref, _pad_samples, FLOATS,
            same),
     OpSpec("grid_sample", lambda x, *a, **k: _F(x).grid_sample(x, *a, **k), _grid_sample_ref,
@@ -885,7 +771,6 @@ FUNCTIONAL: list = [
            FLOATS, same),
     OpSpec("pixel_shuffle", lambda x, *a, **k: _F(x).pixel_shuffle(x, *a, **k),
            _pixel_shuffle_ref, _pixel_shuffle_samples, FLOATS, same),
-    # -- 1-d and 3-d convolutions and pools; the 2-d ones' calls, references generalized --
     OpSpec("conv3d", lambda x, *a, **k: _F(x).conv3d(x, *a, **k), _conv_ref, _conv3d_samples,
            FLOATS, same),
     OpSpec("conv_transpose1d", lambda x, *a, **k: _F(x).conv_transpose1d(x, *a, **k),
@@ -893,9 +778,9 @@ FUNCTIONAL: list = [
     OpSpec("conv_transpose3d", lambda x, *a, **k: _F(x).conv_transpose3d(x, *a, **k),
            _conv_transpose_ref, _conv_transpose3d_samples, FLOATS, same),
     OpSpec("max_pool1d", _pool_call("max_pool1d"), _max_pool_ref(1), _max_pool_samples_nd(1),
-           FLOATS, _max_pool2d_dtype, grad_call=_values_call("max_pool1d")),
+           FLOATS, _indices_dtype, grad_call=_values_call("max_pool1d")),
     OpSpec("max_pool3d", _pool_call("max_pool3d"), _max_pool_ref(3), _max_pool_samples_nd(3),
-           FLOATS, _max_pool2d_dtype, grad_call=_values_call("max_pool3d")),
+           FLOATS, _indices_dtype, grad_call=_values_call("max_pool3d")),
     OpSpec("avg_pool1d", _pool_call("avg_pool1d"), _avg_pool_ref(1), _avg_pool_samples_nd(1),
            FLOATS, same),
     OpSpec("avg_pool3d", _pool_call("avg_pool3d"), _avg_pool_ref(3), _avg_pool_samples_nd(3),
@@ -911,10 +796,10 @@ FUNCTIONAL: list = [
     OpSpec("adaptive_avg_pool3d", _pool_call("adaptive_avg_pool3d"), _adaptive_ref(3, "avg"),
            _adaptive_samples_nd(3, False), FLOATS, same),
     OpSpec("adaptive_max_pool1d", _pool_call("adaptive_max_pool1d"), _adaptive_ref(1, "max"),
-           _adaptive_samples_nd(1, True), FLOATS, _adaptive_max_dtype,
+           _adaptive_samples_nd(1, True), FLOATS, _indices_dtype,
            grad_call=_values_call("adaptive_max_pool1d")),
     OpSpec("adaptive_max_pool3d", _pool_call("adaptive_max_pool3d"), _adaptive_ref(3, "max"),
-           _adaptive_samples_nd(3, True), FLOATS, _adaptive_max_dtype,
+           _adaptive_samples_nd(3, True), FLOATS, _indices_dtype,
            grad_call=_values_call("adaptive_max_pool3d")),
     OpSpec("max_unpool1d", _pool_call("max_unpool1d"), _max_unpool_ref(1),
            _max_unpool_samples(1), FLOATS, same),
