@@ -306,13 +306,19 @@ def test_interpolate_1d_3d_match_pytorch():
     _run("interpolate", [(1, 2, 3, 4, 5)], dict(scale_factor=2, mode="nearest"))
 
 
-def test_upsample_aliases_match_pytorch():
+def test_upsample_aliases_match_pytorch_and_warn_as_it_does():
     x = np.random.RandomState(0).standard_normal((1, 2, 3, 4))
-    for ours, theirs in [(F.upsample_nearest(polytorch.tensor(x), scale_factor=2),
-                          TF.interpolate(torch.tensor(x), scale_factor=2)),
-                         (F.upsample_bilinear(polytorch.tensor(x), size=(5, 7)),
-                          TF.interpolate(torch.tensor(x), size=(5, 7), mode="bilinear",
-                                         align_corners=True))]:
+    deprecated = r"is deprecated\. Use `nn\.functional\.interpolate` instead"
+    with pytest.warns(UserWarning, match="`nn.functional.upsample_nearest` " + deprecated):
+        near = F.upsample_nearest(polytorch.tensor(x), scale_factor=2)
+    with pytest.warns(UserWarning, match="`nn.functional.upsample_bilinear` " + deprecated):
+        bil = F.upsample_bilinear(polytorch.tensor(x), size=(5, 7))
+    with pytest.warns(UserWarning, match="`nn.functional.upsample` " + deprecated):
+        up = F.upsample(polytorch.tensor(x), scale_factor=2)
+    for ours, theirs in [(near, TF.interpolate(torch.tensor(x), scale_factor=2)),
+                         (bil, TF.interpolate(torch.tensor(x), size=(5, 7), mode="bilinear",
+                                              align_corners=True)),
+                         (up, TF.interpolate(torch.tensor(x), scale_factor=2))]:
         np.testing.assert_allclose(host(ours), theirs.numpy(), 1e-12, 1e-12)
 
 
@@ -664,7 +670,10 @@ def test_docstring_examples_run():
 
     for module in (ops_conv, _functional_conv, conv, fold, padding, pixelshuffle, pooling,
                    upsampling):
-        result = doctest.testmod(module, extraglobs={"polytorch": polytorch, "F": F, "nn": nn})
+        with warnings.catch_warnings():  # the upsample aliases' deprecation, as PyTorch's
+            warnings.filterwarnings("ignore", "`nn.functional.upsample")
+            result = doctest.testmod(module, extraglobs={"polytorch": polytorch, "F": F,
+                                                         "nn": nn})
         assert result.failed == 0, module.__name__
 
 

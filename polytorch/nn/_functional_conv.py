@@ -10,6 +10,7 @@ and cat, so gradients of any order come for free.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -395,6 +396,8 @@ def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
         >>> F.upsample(polytorch.ones(1, 1, 2, 2), scale_factor=2).shape
         polytorch.Size([1, 1, 4, 4])
     """
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
@@ -405,6 +408,8 @@ def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
         >>> F.upsample_nearest(polytorch.ones(1, 1, 2, 2), scale_factor=2).shape
         polytorch.Size([1, 1, 4, 4])
     """
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
@@ -415,6 +420,8 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
         >>> F.upsample_bilinear(polytorch.ones(1, 1, 2, 2), scale_factor=2).shape
         polytorch.Size([1, 1, 4, 4])
     """
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
