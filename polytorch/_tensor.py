@@ -485,9 +485,10 @@ class _RemovableHandle:
         self.remove()
 
 
-def _wrap(data, device, dtype) -> Tensor:
-    """A new tensor around a backend array (no checks: the caller knows device and dtype)."""
-    t = object.__new__(Tensor)
+def _wrap(data, device, dtype, cls=None) -> Tensor:
+    """A new tensor (of ``cls``: Tensor by default) around a backend array (no checks: the
+    caller knows device and dtype)."""
+    t = object.__new__(cls or Tensor)
     t._data = data
     t._device = device
     t._dtype = dtype

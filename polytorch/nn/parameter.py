@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 from ..autograd import _grad_mode
 
 __all__ = ["Buffer", "Parameter"]
 
-_state = _grad_mode.state
 
 
 def _adopt(cls, data, what: str) -> Tensor:
@@ -18,21 +17,7 @@ def _adopt(cls, data, what: str) -> Tensor:
         data = empty(0)
     elif not isinstance(data, Tensor):
         raise TypeError(f"{what}: data must be a Tensor, got {type(data).__name__}")
-    t = object.__new__(cls)
-    t._data = data._data
-    t._device = data._device
-    t._dtype = data._dtype
-    t._requires_grad = False
-    t._grad_fn = None
-    t._grad = None
-    t._vc = None
-    t._view = None
-    t._views = None
-    t._hooks = None
-    t._post_hooks = None
-    t._retains = False
-    t._inference = _state.inference
-    return t
+    return _wrap(data._data, data._device, data._dtype, cls)
 
 
 class Parameter(Tensor):
