@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
-from ... import _creation
 from ...ops import conv as C
 from .. import _functional_conv as F
-from .. import init
-from ..parameter import Parameter
+from .linear import _parameter, _reset_linear_like
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
@@ -94,21 +90,12 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + kernel_size
         else:
             shape = (out_channels, in_channels // groups) + kernel_size
-        self.weight = Parameter(_creation.empty(shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _parameter(shape, device, dtype)
+        self.register_parameter("bias", _parameter(out_channels, device, dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # PyTorch's init: kaiming_uniform_ with a=sqrt(5) gives U(±1/sqrt(fan_in)).
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _reset_linear_like(self.weight, self.bias)
 
     def _check(self, input) -> None:
         nd = self._nd

@@ -16,6 +16,24 @@ from .module import Module
 __all__ = ["Identity", "Linear", "Bilinear"]
 
 
+def _parameter(shape, device=None, dtype=None) -> Parameter:
+    """A zero-filled Parameter of ``shape``, for ``reset_parameters`` to initialise."""
+    return Parameter(_creation.empty(shape, device=device, dtype=dtype))
+
+
+def _reset_linear_like(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's init of Linear and convolution layers.
+
+    ``kaiming_uniform_(weight, a=sqrt(5))`` amounts to U(±1/sqrt(fan_in)); the bias
+    is drawn from the same range (all zeros for a layer with no inputs).
+    """
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input; the arguments are accepted and ignored.
 
@@ -49,20 +67,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_creation.empty((out_features, in_features), device=device,
-                                                dtype=dtype))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _parameter((out_features, in_features), device, dtype)
+        self.register_parameter("bias", _parameter(out_features, device, dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_linear_like(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         shape = input.shape
@@ -101,12 +111,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(_creation.empty((out_features, in1_features, in2_features),
-                                                device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _parameter((out_features, in1_features, in2_features), device, dtype)
+        self.register_parameter("bias", _parameter(out_features, device, dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
