@@ -128,7 +128,11 @@ class ZeroPad3d(_ZeroPadNd):
     _n = 3
 
 
-class ReflectionPad1d(_PadNd):
+class _ReflectionPadNd(_PadNd):
+    _mode = "reflect"
+
+
+class ReflectionPad1d(_ReflectionPadNd):
     """Pads the last dim with its reflection (the edge itself not repeated).
 
     Example:
@@ -136,10 +140,10 @@ class ReflectionPad1d(_PadNd):
         tensor([[[2., 1., 0., 1., 2., 3., 2., 1.]]])
     """
 
-    _n, _mode = 1, "reflect"
+    _n = 1
 
 
-class ReflectionPad2d(_PadNd):
+class ReflectionPad2d(_ReflectionPadNd):
     """Pads the last two dims with their reflection.
 
     Example:
@@ -147,10 +151,10 @@ class ReflectionPad2d(_PadNd):
         polytorch.Size([1, 5, 5])
     """
 
-    _n, _mode = 2, "reflect"
+    _n = 2
 
 
-class ReflectionPad3d(_PadNd):
+class ReflectionPad3d(_ReflectionPadNd):
     """Pads the last three dims with their reflection.
 
     Example:
@@ -158,10 +162,14 @@ class ReflectionPad3d(_PadNd):
         polytorch.Size([1, 1, 4, 4, 4])
     """
 
-    _n, _mode = 3, "reflect"
+    _n = 3
 
 
-class ReplicationPad1d(_PadNd):
+class _ReplicationPadNd(_PadNd):
+    _mode = "replicate"
+
+
+class ReplicationPad1d(_ReplicationPadNd):
     """Pads the last dim by repeating its edge values.
 
     Example:
@@ -169,10 +177,10 @@ class ReplicationPad1d(_PadNd):
         tensor([[[0., 0., 1., 2., 2., 2.]]])
     """
 
-    _n, _mode = 1, "replicate"
+    _n = 1
 
 
-class ReplicationPad2d(_PadNd):
+class ReplicationPad2d(_ReplicationPadNd):
     """Pads the last two dims by repeating their edges.
 
     Example:
@@ -180,10 +188,10 @@ class ReplicationPad2d(_PadNd):
         polytorch.Size([1, 5, 5])
     """
 
-    _n, _mode = 2, "replicate"
+    _n = 2
 
 
-class ReplicationPad3d(_PadNd):
+class ReplicationPad3d(_ReplicationPadNd):
     """Pads the last three dims by repeating their edges.
 
     Example:
@@ -191,10 +199,14 @@ class ReplicationPad3d(_PadNd):
         polytorch.Size([1, 1, 4, 4, 4])
     """
 
-    _n, _mode = 3, "replicate"
+    _n = 3
 
 
-class CircularPad1d(_PadNd):
+class _CircularPadNd(_PadNd):
+    _mode = "circular"
+
+
+class CircularPad1d(_CircularPadNd):
     """Pads the last dim by wrapping around.
 
     Example:
@@ -202,10 +214,10 @@ class CircularPad1d(_PadNd):
         tensor([[[2., 0., 1., 2., 0.]]])
     """
 
-    _n, _mode = 1, "circular"
+    _n = 1
 
 
-class CircularPad2d(_PadNd):
+class CircularPad2d(_CircularPadNd):
     """Pads the last two dims by wrapping around.
 
     Example:
@@ -213,10 +225,10 @@ class CircularPad2d(_PadNd):
         polytorch.Size([1, 5, 5])
     """
 
-    _n, _mode = 2, "circular"
+    _n = 2
 
 
-class CircularPad3d(_PadNd):
+class CircularPad3d(_CircularPadNd):
     """Pads the last three dims by wrapping around.
 
     Example:
@@ -224,4 +236,4 @@ class CircularPad3d(_PadNd):
         polytorch.Size([1, 1, 4, 4, 4])
     """
 
-    _n, _mode = 3, "circular"
+    _n = 3
