@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from ... import _creation
+from collections.abc import Callable
+
 from ..._tensor import Tensor
 from ...autograd import no_grad
 from .. import _functional_core as F
 from .. import init
 from ..parameter import Parameter
+from .linear import _parameter
 from .module import Module
 
 __all__ = ["Embedding", "EmbeddingBag"]
@@ -23,11 +25,31 @@ def _padding_index(padding_idx, num_embeddings: int):
 
 def _make_weight(num_embeddings, embedding_dim, _weight, device, dtype, requires_grad=True):
     if _weight is None:
-        return Parameter(_creation.empty((num_embeddings, embedding_dim), device=device,
-                                         dtype=dtype)), True
+        return _parameter((num_embeddings, embedding_dim), device, dtype), True
     if list(_weight.shape) != [num_embeddings, embedding_dim]:
         raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
     return Parameter(_weight, requires_grad=requires_grad), False
+
+
+def _pretrained_shape(embeddings: Tensor) -> tuple[int, int]:
+    """``from_pretrained``'s table size, checking the table is 2-D."""
+    if embeddings.ndim != 2:
+        raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+    rows, cols = embeddings.shape
+    return rows, cols
+
+
+def _norm_repr(module: Module, fmt: Callable[[object], str]) -> str:
+    """The ``max_norm``, ``norm_type`` and ``scale_grad_by_freq`` parts of an embedding's
+    repr, where they differ from the defaults (PyTorch's EmbeddingBag ``repr``s the values)."""
+    s = ""
+    if module.max_norm is not None:
+        s += f", max_norm={fmt(module.max_norm)}"
+    if module.norm_type != 2:
+        s += f", norm_type={fmt(module.norm_type)}"
+    if module.scale_grad_by_freq is not False:
+        s += f", scale_grad_by_freq={fmt(module.scale_grad_by_freq)}"
+    return s
 
 
 class Embedding(Module):
@@ -78,12 +100,7 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += _norm_repr(self, str)
         if self.sparse is not False:
             s += ", sparse=True"
         return s
@@ -98,9 +115,7 @@ class Embedding(Module):
             >>> nn.Embedding.from_pretrained(polytorch.eye(3)).weight.requires_grad
             False
         """
-        if embeddings.ndim != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         return cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, _freeze=freeze,
                    padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
@@ -137,11 +152,9 @@ class EmbeddingBag(Module):
         self.sparse = sparse
         self.include_last_offset = include_last_offset
 
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+    # The same init as Embedding's, padding row zeroed.
+    reset_parameters = Embedding.reset_parameters
+    _fill_padding_idx_with_zero = Embedding._fill_padding_idx_with_zero
 
     def forward(self, input: Tensor, offsets: Tensor | None = None,
                 per_sample_weights: Tensor | None = None) -> Tensor:
@@ -150,13 +163,7 @@ class EmbeddingBag(Module):
                                per_sample_weights, self.include_last_offset, self.padding_idx)
 
     def extra_repr(self) -> str:
-        s = f"{self.num_embeddings!r}, {self.embedding_dim!r}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm!r}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type!r}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq!r}"
+        s = f"{self.num_embeddings!r}, {self.embedding_dim!r}" + _norm_repr(self, repr)
         s += f", mode={self.mode!r}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx!r}"
@@ -174,9 +181,7 @@ class EmbeddingBag(Module):
             >>> nn.EmbeddingBag.from_pretrained(polytorch.eye(3)).mode
             'mean'
         """
-        if embeddings.ndim != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         bag = cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, max_norm=max_norm,
                   norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, mode=mode,
                   sparse=sparse, include_last_offset=include_last_offset,
