@@ -8,7 +8,15 @@ from typing import Any
 import polytorch
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_flags, _new_scalar, _real_only, _to_scalar
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_flags,
+    _closure_loss,
+    _new_scalar,
+    _real_only,
+    _to_scalar,
+)
 
 __all__ = ["Adafactor"]
 
@@ -64,40 +72,28 @@ class Adafactor(Optimizer):
                     "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
+    _flag_defaults = {"foreach": None, "maximize": False}
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
+                    group: dict[str, Any]) -> None:
+        _real_only("Adafactor", param)
+        state["step"] = _new_scalar(0.0)
+        if grad.dim() > 1:
+            state["row_var"] = polytorch.zeros(
+                (*grad.shape[:-1], 1), dtype=grad.dtype, device=grad.device)
+            state["col_var"] = polytorch.zeros(
+                (*grad.shape[:-2], 1, grad.shape[-1]), dtype=grad.dtype, device=grad.device)
+        else:
+            state["variance"] = polytorch.zeros_like(grad)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, d = _to_scalar(group["lr"]), group["d"]
             beta2_decay, weight_decay = group["beta2_decay"], group["weight_decay"]
             eps1, eps2 = group["eps"]
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
-                if len(state) == 0:
-                    _real_only("Adafactor", param)
-                    state["step"] = _new_scalar(0.0)
-                    if grad.dim() > 1:
-                        state["row_var"] = polytorch.zeros(
-                            (*grad.shape[:-1], 1), dtype=grad.dtype, device=grad.device)
-                        state["col_var"] = polytorch.zeros(
-                            (*grad.shape[:-2], 1, grad.shape[-1]), dtype=grad.dtype,
-                            device=grad.device)
-                    else:
-                        state["variance"] = polytorch.zeros_like(grad)
-                if group["maximize"]:
-                    grad = -grad
+            for param, grad, state in self._params_with_grad(group):
                 if eps1 is None:
                     eps1 = _EPS[param.dtype.name]
                 step_t = state["step"]
@@ -107,6 +103,7 @@ class Adafactor(Optimizer):
                 rho_t = min(lr, 1 / (step_float**0.5))
                 # PyTorch reads the parameter and update norms as numbers: two host reads.
                 alpha = max(eps2, param.norm(2).item() / (param.numel() ** 0.5)) * rho_t
+                # Decoupled decay after alpha has read the parameter norm (not in the loop head).
                 if weight_decay != 0:
                     param.mul_(1 - lr * weight_decay)
                 if grad.dim() > 1:

@@ -14,6 +14,7 @@ from .optimizer import (
     _check_flags,
     _check_lr,
     _check_nonneg,
+    _closure_loss,
     _new_scalar,
     _real_only,
     _to_scalar,
@@ -59,39 +60,24 @@ class Adadelta(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "capturable": False}
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
+                    group: dict[str, Any]) -> None:
+        _real_only("Adadelta", param)
+        state["step"] = _new_scalar(0.0)
+        state["square_avg"] = polytorch.zeros_like(param)
+        state["acc_delta"] = polytorch.zeros_like(param)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, rho, eps = _to_scalar(group["lr"]), group["rho"], group["eps"]
-            weight_decay = group["weight_decay"]
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
-                if len(state) == 0:
-                    _real_only("Adadelta", param)
-                    state["step"] = _new_scalar(0.0)
-                    state["square_avg"] = polytorch.zeros_like(param)
-                    state["acc_delta"] = polytorch.zeros_like(param)
+            for param, grad, state in self._params_with_grad(group, weight_decay=True):
                 square_avg, acc_delta = state["square_avg"], state["acc_delta"]
                 state["step"] += 1
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(param, alpha=weight_decay)
                 square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
                 std = square_avg.add(eps).sqrt_()
                 delta = acc_delta.add(eps).sqrt_()

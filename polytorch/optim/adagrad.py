@@ -14,6 +14,7 @@ from .optimizer import (
     _check_flags,
     _check_lr,
     _check_nonneg,
+    _closure_loss,
     _get_value,
     _new_scalar,
     _real_only,
@@ -66,43 +67,26 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 _real_only("Adagrad", p)
-                state = self.state[p]
-                state["step"] = _new_scalar(0.0)
-                state["sum"] = polytorch.full_like(p, initial_accumulator_value)
+                self._init_state(self.state[p], p, None, group)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "fused": None}
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor | None,
+                    group: dict[str, Any]) -> None:
+        # The constructor's initial_accumulator_value, not the group's (as PyTorch).
+        state["step"] = _new_scalar(0.0)
+        state["sum"] = polytorch.full_like(param, self.defaults["initial_accumulator_value"])
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, lr_decay, eps = _to_scalar(group["lr"]), group["lr_decay"], group["eps"]
-            weight_decay = group["weight_decay"]
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
-                if len(state) == 0:
-                    state["step"] = _new_scalar(0.0)
-                    state["sum"] = polytorch.full_like(
-                        param, self.defaults["initial_accumulator_value"])
+            for param, grad, state in self._params_with_grad(group, weight_decay=True):
                 step_t, state_sum = state["step"], state["sum"]
                 step_t += 1
                 step = _get_value(step_t)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(param, alpha=weight_decay)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum.addcmul_(grad, grad, value=1)
                 std = state_sum.sqrt().add_(eps)

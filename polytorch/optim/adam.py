@@ -11,10 +11,9 @@ from .._tensor import Tensor
 from .optimizer import (
     Optimizer,
     ParamsT,
-    _check_betas,
+    _check_adam_args,
     _check_flags,
-    _check_lr,
-    _check_nonneg,
+    _closure_loss,
     _get_value,
     _new_scalar,
     _real_only,
@@ -57,10 +56,7 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
-        _check_lr(lr)
-        _check_nonneg("epsilon value", eps)
-        _check_betas(betas)
-        _check_nonneg("weight_decay value", weight_decay)
+        _check_adam_args(lr, eps, betas, weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -76,51 +72,31 @@ class Adam(Optimizer):
                     "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
+    _flag_defaults = {"amsgrad": False, "maximize": False, "foreach": None,
+                      "capturable": False, "differentiable": False,
+                      "decoupled_weight_decay": False, "fused": None}
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
+                    group: dict[str, Any]) -> None:
+        _real_only(type(self).__name__, param)
+        state["step"] = _new_scalar(0.0)
+        state["exp_avg"] = polytorch.zeros_like(param)
+        state["exp_avg_sq"] = polytorch.zeros_like(param)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = polytorch.zeros_like(param)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = (_to_scalar(b) for b in group["betas"])
             lr = _to_scalar(group["lr"])
-            weight_decay = group["weight_decay"]
             eps = group["eps"]
             amsgrad = group["amsgrad"]
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
-                if len(state) == 0:
-                    _real_only(type(self).__name__, param)
-                    state["step"] = _new_scalar(0.0)
-                    state["exp_avg"] = polytorch.zeros_like(param)
-                    state["exp_avg_sq"] = polytorch.zeros_like(param)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = polytorch.zeros_like(param)
-                if group["maximize"]:
-                    grad = -grad
+            for param, grad, state in self._params_with_grad(group, weight_decay=True):
                 exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], \
                     state["step"]
                 step_t += 1
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(param, alpha=weight_decay)
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 step = _get_value(step_t)

@@ -11,10 +11,9 @@ from .._tensor import Tensor
 from .optimizer import (
     Optimizer,
     ParamsT,
-    _check_betas,
+    _check_adam_args,
     _check_flags,
-    _check_lr,
-    _check_nonneg,
+    _closure_loss,
     _get_value,
     _new_scalar,
     _real_only,
@@ -52,10 +51,7 @@ class Adamax(Optimizer):
                  weight_decay: float = 0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
-        _check_lr(lr)
-        _check_nonneg("epsilon value", eps)
-        _check_betas(betas)
-        _check_nonneg("weight_decay value", weight_decay)
+        _check_adam_args(lr, eps, betas, weight_decay)
         _check_flags("Adamax", foreach=foreach, differentiable=differentiable,
                      capturable=capturable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
@@ -63,39 +59,25 @@ class Adamax(Optimizer):
                     "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "capturable": False}
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
+                    group: dict[str, Any]) -> None:
+        _real_only("Adamax", param)
+        state["step"] = _new_scalar(0.0)
+        state["exp_avg"] = polytorch.zeros_like(param)
+        state["exp_inf"] = polytorch.zeros_like(param)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
-                if len(state) == 0:
-                    _real_only("Adamax", param)
-                    state["step"] = _new_scalar(0.0)
-                    state["exp_avg"] = polytorch.zeros_like(param)
-                    state["exp_inf"] = polytorch.zeros_like(param)
+            lr, eps = _to_scalar(group["lr"]), group["eps"]
+            for param, grad, state in self._params_with_grad(group, weight_decay=True):
                 exp_avg, exp_inf, step_t = state["exp_avg"], state["exp_inf"], state["step"]
-                if group["maximize"]:
-                    grad = -grad
                 step_t += 1
-                if weight_decay != 0:
-                    grad = grad.add(param, alpha=weight_decay)
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_inf.copy_(polytorch.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps)))
                 clr = lr / (1 - beta1 ** _get_value(step_t))

@@ -14,6 +14,7 @@ from .optimizer import (
     _check_flags,
     _check_lr,
     _check_nonneg,
+    _closure_loss,
     _get_value,
     _new_scalar,
     _real_only,
@@ -61,42 +62,28 @@ class ASGD(Optimizer):
                     "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "capturable": False}
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
+                    group: dict[str, Any]) -> None:
+        _real_only("ASGD", param)
+        # eta and mu live with step on the cpu (PyTorch puts them on the param's device):
+        # they are read as numbers every step.
+        state["step"] = _new_scalar(0.0)
+        state["eta"] = _new_scalar(float(_to_scalar(group["lr"])))
+        state["mu"] = _new_scalar(1.0)
+        state["ax"] = polytorch.zeros_like(param)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, lambd, alpha = _to_scalar(group["lr"]), group["lambd"], group["alpha"]
-            t0, weight_decay = group["t0"], group["weight_decay"]
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
-                if len(state) == 0:
-                    _real_only("ASGD", param)
-                    # eta and mu live with step on the cpu (PyTorch puts them on the
-                    # param's device): they are read as numbers every step.
-                    state["step"] = _new_scalar(0.0)
-                    state["eta"] = _new_scalar(float(lr))
-                    state["mu"] = _new_scalar(1.0)
-                    state["ax"] = polytorch.zeros_like(param)
+            t0 = group["t0"]
+            for param, grad, state in self._params_with_grad(group, weight_decay=True):
                 mu, ax, eta, step_t = state["mu"], state["ax"], state["eta"], state["step"]
-                if group["maximize"]:
-                    grad = -grad
                 step_t += 1
-                if weight_decay != 0:
-                    grad = grad.add(param, alpha=weight_decay)
                 eta_value = _get_value(eta)
                 param.mul_(1 - lambd * eta_value)
                 param.add_(grad, alpha=-eta_value)

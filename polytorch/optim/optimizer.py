@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
 
@@ -134,6 +134,22 @@ def _check_nonneg(what: str, value) -> None:
         raise ValueError(f"Invalid {what}: {value}")
 
 
+def _check_adam_args(lr, eps, betas, weight_decay) -> None:
+    """The argument checks the Adam family shares, in PyTorch's order."""
+    _check_lr(lr)
+    _check_nonneg("epsilon value", eps)
+    _check_betas(betas)
+    _check_nonneg("weight_decay value", weight_decay)
+
+
+def _closure_loss(closure: Callable[[], Any] | None) -> Any:
+    """Evaluate ``closure`` with grad enabled (``step`` runs under ``no_grad``); None if absent."""
+    if closure is None:
+        return None
+    with polytorch.enable_grad():
+        return closure()
+
+
 def _wrap_step(step: Callable) -> Callable:
     """``step`` run under ``no_grad`` between the global and per-optimizer step hooks."""
 
@@ -195,6 +211,10 @@ class Optimizer:
         if step is not None and not getattr(step, "_polytorch_step_wrapped", False):
             cls.step = _wrap_step(step)
 
+    # Options a state saved by an older version may lack: ``__setstate__`` (and so
+    # ``load_state_dict``) fills them in every group with these values.
+    _flag_defaults: dict[str, Any] = {}
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
@@ -230,6 +250,9 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for name, default in self._flag_defaults.items():
+                group.setdefault(name, default)
 
     def __repr__(self) -> str:
         out = self.__class__.__name__ + " ("
@@ -421,6 +444,42 @@ class Optimizer:
                     else:
                         grad.requires_grad_(False)
                     grad.zero_()
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor | None,
+                    group: dict[str, Any]) -> None:
+        """Fill the empty ``state`` of ``param`` before its first update (subclasses)."""
+        raise NotImplementedError
+
+    def _params_with_grad(self, group: dict[str, Any], *, weight_decay: bool = False
+                          ) -> Iterator[tuple[Tensor, Tensor, dict[str, Any]]]:
+        """``(param, grad, state)`` for each parameter of ``group`` that has a gradient.
+
+        The shared head of every single-tensor update: ``state`` is initialised by
+        ``_init_state`` on first use; ``grad`` is negated under ``maximize``. With
+        ``weight_decay=True`` (optimizers whose option it is: a group may hold keys its
+        optimizer ignores) ``grad`` also carries the L2 penalty ``group["weight_decay"] *
+        param``, or, under ``decoupled_weight_decay``, the parameter is shrunk in place by
+        ``1 - lr * weight_decay`` instead (AdamW).
+        """
+        maximize = group["maximize"]
+        decay = group["weight_decay"] if weight_decay else 0
+        decoupled = decay != 0 and group.get("decoupled_weight_decay", False)
+        shrink = 1 - _to_scalar(group["lr"]) * decay if decoupled else None
+        for param in group["params"]:
+            grad = param.grad
+            if grad is None:
+                continue
+            state = self.state[param]
+            if len(state) == 0:
+                self._init_state(state, param, grad, group)
+            if maximize:
+                grad = -grad
+            if decay != 0:
+                if decoupled:
+                    param.mul_(shrink)
+                else:
+                    grad = grad.add(param, alpha=decay)
+            yield param, grad, state
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step (subclasses implement it).

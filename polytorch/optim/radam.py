@@ -11,10 +11,9 @@ from .._tensor import Tensor
 from .optimizer import (
     Optimizer,
     ParamsT,
-    _check_betas,
+    _check_adam_args,
     _check_flags,
-    _check_lr,
-    _check_nonneg,
+    _closure_loss,
     _get_value,
     _new_scalar,
     _real_only,
@@ -56,10 +55,7 @@ class RAdam(Optimizer):
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
-        _check_lr(lr)
-        _check_nonneg("epsilon value", eps)
-        _check_betas(betas)
-        _check_nonneg("weight_decay value", weight_decay)
+        _check_adam_args(lr, eps, betas, weight_decay)
         _check_flags("RAdam", foreach=foreach, capturable=capturable,
                      differentiable=differentiable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
@@ -68,46 +64,28 @@ class RAdam(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "decoupled_weight_decay": False, "capturable": False}
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
+                    group: dict[str, Any]) -> None:
+        _real_only("RAdam", param)
+        state["step"] = _new_scalar(0.0)
+        state["exp_avg"] = polytorch.zeros_like(param)
+        state["exp_avg_sq"] = polytorch.zeros_like(param)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
+            lr, eps = _to_scalar(group["lr"]), group["eps"]
             rho_inf = 2 / (1 - beta2) - 1
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
-                if len(state) == 0:
-                    _real_only("RAdam", param)
-                    state["step"] = _new_scalar(0.0)
-                    state["exp_avg"] = polytorch.zeros_like(param)
-                    state["exp_avg_sq"] = polytorch.zeros_like(param)
+            for param, grad, state in self._params_with_grad(group, weight_decay=True):
                 exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], \
                     state["step"]
-                if group["maximize"]:
-                    grad = -grad
                 step_t += 1
                 step = _get_value(step_t)
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(param, alpha=weight_decay)
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 bias_correction1 = 1 - beta1**step

@@ -13,6 +13,7 @@ from .optimizer import (
     ParamsT,
     _check_flags,
     _check_lr,
+    _closure_loss,
     _new_scalar,
     _real_only,
     _to_scalar,
@@ -58,36 +59,24 @@ class Rprop(Optimizer):
                     "capturable": capturable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "capturable": False}
+
+    def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
+                    group: dict[str, Any]) -> None:
+        _real_only("Rprop", param)
+        state["step"] = _new_scalar(0.0)
+        state["prev"] = polytorch.zeros_like(param)
+        state["step_size"] = polytorch.full_like(grad, _to_scalar(group["lr"]))
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
-                if len(state) == 0:
-                    _real_only("Rprop", param)
-                    state["step"] = _new_scalar(0.0)
-                    state["prev"] = polytorch.zeros_like(param)
-                    state["step_size"] = polytorch.full_like(grad, _to_scalar(group["lr"]))
+            for param, grad, state in self._params_with_grad(group):
                 prev, step_size = state["prev"], state["step_size"]
-                if group["maximize"]:
-                    grad = -grad
                 state["step"] += 1
                 sign = grad.mul(prev).sign()
                 # The sign agreement becomes the step-size factor: grow, shrink or keep.

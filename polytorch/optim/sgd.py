@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import polytorch
-
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_flags, _check_lr, _to_scalar
+from .optimizer import Optimizer, ParamsT, _check_flags, _check_lr, _closure_loss, _to_scalar
 
 __all__ = ["SGD"]
 
@@ -58,27 +56,20 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    _flag_defaults = {"nesterov": False, "maximize": False, "foreach": None,
+                      "differentiable": False, "fused": False}
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
-        loss = None
-        if closure is not None:
-            with polytorch.enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         for group in self.param_groups:
             weight_decay = _to_scalar(group["weight_decay"])
             momentum = group["momentum"]
             dampening = group["dampening"]
             nesterov = group["nesterov"]
             lr = _to_scalar(group["lr"])
+            # Not _params_with_grad: without momentum SGD keeps no state at all (PyTorch
+            # leaves optimizer.state empty), and its weight_decay may be a tensor.
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -98,4 +89,3 @@ class SGD(Optimizer):
                     grad = grad.add(buf, alpha=momentum) if nesterov else buf
                 p.add_(grad, alpha=-lr)
         return loss
-
