@@ -49,6 +49,8 @@ class Adafactor(Optimizer):
         >>> opt.step()
     """
 
+    _flag_defaults = {"foreach": None, "maximize": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, beta2_decay: float = -0.8,
                  eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0,
                  weight_decay: float = 0.0, *, foreach: bool | None = None,
@@ -71,8 +73,6 @@ class Adafactor(Optimizer):
         defaults = {"lr": lr, "beta2_decay": beta2_decay, "eps": eps, "d": d,
                     "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"foreach": None, "maximize": False}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

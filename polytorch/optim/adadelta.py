@@ -44,6 +44,9 @@ class Adadelta(Optimizer):
         >>> opt.step()
     """
 
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "capturable": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1.0, rho: float = 0.9,
                  eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
@@ -51,17 +54,13 @@ class Adadelta(Optimizer):
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        _check_nonneg("epsilon value", eps)
-        _check_nonneg("weight_decay value", weight_decay)
+        _check_nonneg(epsilon=eps, weight_decay=weight_decay)
         _check_flags("Adadelta", foreach=foreach, capturable=capturable,
                      differentiable=differentiable)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
                     "maximize": maximize, "capturable": capturable, "foreach": foreach,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
-                      "capturable": False}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

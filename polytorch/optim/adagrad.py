@@ -48,15 +48,16 @@ class Adagrad(Optimizer):
         tensor([0.9000, 0.9000], requires_grad=True)
     """
 
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "fused": None}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
         _check_lr(lr)
-        _check_nonneg("lr_decay value", lr_decay)
-        _check_nonneg("weight_decay value", weight_decay)
-        _check_nonneg("initial_accumulator_value value", initial_accumulator_value)
-        _check_nonneg("epsilon value", eps)
+        _check_nonneg(lr_decay=lr_decay, weight_decay=weight_decay,
+                      initial_accumulator_value=initial_accumulator_value, epsilon=eps)
         _check_flags("Adagrad", foreach=foreach, differentiable=differentiable, fused=fused)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
@@ -68,9 +69,6 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 _real_only("Adagrad", p)
                 self._init_state(self.state[p], p, None, group)
-
-    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
-                      "fused": None}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor | None,
                     group: dict[str, Any]) -> None:

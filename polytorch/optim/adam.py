@@ -50,6 +50,10 @@ class Adam(Optimizer):
         tensor([0.9000, 0.9000], requires_grad=True)
     """
 
+    _flag_defaults = {"amsgrad": False, "maximize": False, "foreach": None,
+                      "capturable": False, "differentiable": False,
+                      "decoupled_weight_decay": False, "fused": None}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3,
                  betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
@@ -71,10 +75,6 @@ class Adam(Optimizer):
                     "capturable": capturable, "differentiable": differentiable,
                     "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"amsgrad": False, "maximize": False, "foreach": None,
-                      "capturable": False, "differentiable": False,
-                      "decoupled_weight_decay": False, "fused": None}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

@@ -46,6 +46,9 @@ class Adamax(Optimizer):
         tensor([0.9000, 0.9000], requires_grad=True)
     """
 
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "capturable": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach: bool | None = None, *,
@@ -58,9 +61,6 @@ class Adamax(Optimizer):
                     "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
-                      "capturable": False}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

@@ -49,21 +49,21 @@ class ASGD(Optimizer):
         >>> opt.step()
     """
 
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "capturable": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lambd: float = 1e-4,
                  alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
         _check_lr(lr)
-        _check_nonneg("weight_decay value", weight_decay)
+        _check_nonneg(weight_decay=weight_decay)
         _check_flags("ASGD", foreach=foreach, differentiable=differentiable,
                      capturable=capturable)
         defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
                     "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
-                      "capturable": False}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

@@ -47,6 +47,9 @@ class NAdam(Optimizer):
         >>> opt.step()
     """
 
+    _flag_defaults = {"maximize": False, "foreach": None, "capturable": False,
+                      "differentiable": False, "decoupled_weight_decay": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
@@ -54,7 +57,7 @@ class NAdam(Optimizer):
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
         _check_adam_args(lr, eps, betas, weight_decay)
-        _check_nonneg("momentum_decay value", momentum_decay)
+        _check_nonneg(momentum_decay=momentum_decay)
         _check_flags("NAdam", foreach=foreach, capturable=capturable,
                      differentiable=differentiable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
@@ -63,9 +66,6 @@ class NAdam(Optimizer):
                     "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"maximize": False, "foreach": None, "capturable": False,
-                      "differentiable": False, "decoupled_weight_decay": False}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

@@ -129,17 +129,19 @@ def _check_betas(betas) -> None:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
 
 
-def _check_nonneg(what: str, value) -> None:
-    if not 0.0 <= value:
-        raise ValueError(f"Invalid {what}: {value}")
+def _check_nonneg(**values) -> None:
+    """Each ``name=value`` must be >= 0 (PyTorch's "Invalid {name} value" errors, in order)."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {name} value: {value}")
 
 
 def _check_adam_args(lr, eps, betas, weight_decay) -> None:
     """The argument checks the Adam family shares, in PyTorch's order."""
     _check_lr(lr)
-    _check_nonneg("epsilon value", eps)
+    _check_nonneg(epsilon=eps)
     _check_betas(betas)
-    _check_nonneg("weight_decay value", weight_decay)
+    _check_nonneg(weight_decay=weight_decay)
 
 
 def _closure_loss(closure: Callable[[], Any] | None) -> Any:

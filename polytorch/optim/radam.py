@@ -50,6 +50,9 @@ class RAdam(Optimizer):
         tensor([0.8000, 0.8000], requires_grad=True)
     """
 
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "decoupled_weight_decay": False, "capturable": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
@@ -63,9 +66,6 @@ class RAdam(Optimizer):
                     "decoupled_weight_decay": decoupled_weight_decay,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
-                      "decoupled_weight_decay": False, "capturable": False}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

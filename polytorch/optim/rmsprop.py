@@ -46,16 +46,16 @@ class RMSprop(Optimizer):
         >>> opt.step()
     """
 
+    _flag_defaults = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                      "differentiable": False, "capturable": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
         _check_lr(lr)
-        _check_nonneg("epsilon value", eps)
-        _check_nonneg("momentum value", momentum)
-        _check_nonneg("weight_decay value", weight_decay)
-        _check_nonneg("alpha value", alpha)
+        _check_nonneg(epsilon=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         _check_flags("RMSprop", capturable=capturable, foreach=foreach,
                      differentiable=differentiable)
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
@@ -63,9 +63,6 @@ class RMSprop(Optimizer):
                     "capturable": capturable, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
-                      "differentiable": False, "capturable": False}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

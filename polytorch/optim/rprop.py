@@ -44,6 +44,9 @@ class Rprop(Optimizer):
         tensor([0.9000, 0.9000], requires_grad=True)
     """
 
+    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                      "capturable": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2,
                  etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
@@ -58,9 +61,6 @@ class Rprop(Optimizer):
                     "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
         super().__init__(params, defaults)
-
-    _flag_defaults = {"foreach": None, "maximize": False, "differentiable": False,
-                      "capturable": False}
 
     def _init_state(self, state: dict[str, Any], param: Tensor, grad: Tensor,
                     group: dict[str, Any]) -> None:

@@ -38,6 +38,9 @@ class SGD(Optimizer):
         tensor([0.8000, 0.8000], requires_grad=True)
     """
 
+    _flag_defaults = {"nesterov": False, "maximize": False, "foreach": None,
+                      "differentiable": False, "fused": False}
+
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float | Tensor = 0,
                  nesterov: bool = False, *, maximize: bool = False,
@@ -55,9 +58,6 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-
-    _flag_defaults = {"nesterov": False, "maximize": False, "foreach": None,
-                      "differentiable": False, "fused": False}
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
