@@ -32,10 +32,8 @@ class Adadelta(Optimizer):
         rho: decay rate of the running averages.
         eps: added inside the square roots for numerical stability.
         weight_decay: L2 penalty added to the gradient.
-        foreach: accepted for compatibility (ignored).
-        capturable: accepted for compatibility (ignored).
+        foreach, capturable, differentiable: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        differentiable: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)

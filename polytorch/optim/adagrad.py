@@ -34,10 +34,8 @@ class Adagrad(Optimizer):
         weight_decay: L2 penalty added to the gradient.
         initial_accumulator_value: starting value of the sum of squares.
         eps: added to the denominator for numerical stability.
-        foreach: accepted for compatibility (ignored).
+        foreach, differentiable, fused: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        differentiable: accepted for compatibility (ignored).
-        fused: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)

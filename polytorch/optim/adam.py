@@ -33,11 +33,8 @@ class Adam(Optimizer):
         eps: added to the denominator for numerical stability.
         weight_decay: L2 penalty (added to the gradient, or decoupled: see below).
         amsgrad: use the running maximum of the second moment (AMSGrad).
-        foreach: accepted for compatibility (ignored).
+        foreach, capturable, differentiable, fused: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        capturable: accepted for compatibility (ignored).
-        differentiable: accepted for compatibility (ignored).
-        fused: accepted for compatibility (ignored).
         decoupled_weight_decay: shrink the parameter by ``lr * weight_decay`` directly
             (AdamW) instead of adding ``weight_decay * p`` to the gradient.
 

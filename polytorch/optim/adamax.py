@@ -32,10 +32,8 @@ class Adamax(Optimizer):
         betas: decay rates of the first moment and of the infinity norm.
         eps: added to the norm for numerical stability.
         weight_decay: L2 penalty added to the gradient.
-        foreach: accepted for compatibility (ignored).
+        foreach, differentiable, capturable: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        differentiable: accepted for compatibility (ignored).
-        capturable: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)

@@ -37,10 +37,8 @@ class ASGD(Optimizer):
         alpha: power of the eta update.
         t0: step at which averaging starts.
         weight_decay: L2 penalty added to the gradient.
-        foreach: accepted for compatibility (ignored).
+        foreach, differentiable, capturable: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        differentiable: accepted for compatibility (ignored).
-        capturable: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)

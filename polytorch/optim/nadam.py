@@ -35,10 +35,8 @@ class NAdam(Optimizer):
         weight_decay: L2 penalty (added to the gradient unless decoupled).
         momentum_decay: the ``psi`` of the momentum schedule.
         decoupled_weight_decay: shrink the parameters directly, as AdamW does.
-        foreach: accepted for compatibility (ignored).
+        foreach, capturable, differentiable: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        capturable: accepted for compatibility (ignored).
-        differentiable: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)

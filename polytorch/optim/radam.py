@@ -36,10 +36,8 @@ class RAdam(Optimizer):
         eps: added to the denominator for numerical stability.
         weight_decay: L2 penalty (added to the gradient unless decoupled).
         decoupled_weight_decay: shrink the parameters directly, as AdamW does.
-        foreach: accepted for compatibility (ignored).
+        foreach, capturable, differentiable: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        capturable: accepted for compatibility (ignored).
-        differentiable: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)

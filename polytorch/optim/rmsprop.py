@@ -34,10 +34,8 @@ class RMSprop(Optimizer):
         weight_decay: L2 penalty added to the gradient.
         momentum: momentum factor.
         centered: normalize by an estimate of the gradient's variance instead.
-        capturable: accepted for compatibility (ignored).
-        foreach: accepted for compatibility (ignored).
+        capturable, foreach, differentiable: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        differentiable: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)

@@ -30,10 +30,8 @@ class Rprop(Optimizer):
         lr: initial step size.
         etas: (etaminus, etaplus), the factors that shrink and grow the step sizes.
         step_sizes: (min, max) bounds of the step sizes.
-        capturable: accepted for compatibility (ignored).
-        foreach: accepted for compatibility (ignored).
+        capturable, foreach, differentiable: accepted for compatibility (ignored).
         maximize: maximize the objective instead of minimizing it.
-        differentiable: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)

@@ -25,9 +25,7 @@ class SGD(Optimizer):
         weight_decay: L2 penalty added to the gradient.
         nesterov: Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
         maximize: maximize the objective instead of minimizing it.
-        foreach: accepted for compatibility (ignored).
-        differentiable: accepted for compatibility (ignored).
-        fused: accepted for compatibility (ignored).
+        foreach, differentiable, fused: accepted for compatibility (ignored).
 
     Example:
         >>> w = polytorch.ones(2, requires_grad=True)
