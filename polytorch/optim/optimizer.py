@@ -48,10 +48,15 @@ _global_step_pre_hooks: OrderedDict = OrderedDict()
 _global_step_post_hooks: OrderedDict = OrderedDict()
 
 
-def _handle(hooks: OrderedDict):
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool = False) -> Any:
+    """Put ``hook`` in ``hooks`` (first, with ``prepend``); its handle removes it."""
     from ..utils.hooks import RemovableHandle
 
-    return RemovableHandle(hooks)
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 def register_optimizer_step_pre_hook(hook: Callable) -> Any:
@@ -61,9 +66,7 @@ def register_optimizer_step_pre_hook(hook: Callable) -> Any:
         >>> h = polytorch.optim.optimizer.register_optimizer_step_pre_hook(lambda o, a, k: None)
         >>> h.remove()
     """
-    handle = _handle(_global_step_pre_hooks)
-    _global_step_pre_hooks[handle.id] = hook
-    return handle
+    return _add_hook(_global_step_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook: Callable) -> Any:
@@ -73,9 +76,7 @@ def register_optimizer_step_post_hook(hook: Callable) -> Any:
         >>> h = polytorch.optim.optimizer.register_optimizer_step_post_hook(lambda o, a, k: None)
         >>> h.remove()
     """
-    handle = _handle(_global_step_post_hooks)
-    _global_step_post_hooks[handle.id] = hook
-    return handle
+    return _add_hook(_global_step_post_hooks, hook)
 
 
 def _to_scalar(x):
@@ -267,13 +268,6 @@ class Optimizer:
 
     # -- hooks ----------------------------------------------------------------------------
 
-    def _register(self, hooks: OrderedDict, hook: Callable, prepend: bool = False):
-        handle = _handle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
-
     def register_step_pre_hook(self, hook: Callable) -> Any:
         """Register ``hook(optimizer, args, kwargs) -> None | (args, kwargs)`` before ``step``.
 
@@ -281,7 +275,7 @@ class Optimizer:
             >>> w = polytorch.zeros(1, requires_grad=True)
             >>> h = polytorch.optim.SGD([w]).register_step_pre_hook(lambda o, a, k: None)
         """
-        return self._register(self._optimizer_step_pre_hooks, hook)
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook: Callable) -> Any:
         """Register ``hook(optimizer, args, kwargs)`` to run after ``step``.
@@ -290,23 +284,23 @@ class Optimizer:
             >>> w = polytorch.zeros(1, requires_grad=True)
             >>> h = polytorch.optim.SGD([w]).register_step_post_hook(lambda o, a, k: None)
         """
-        return self._register(self._optimizer_step_post_hooks, hook)
+        return _add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> Any:
         """Register ``hook(optimizer)`` to run before ``state_dict``."""
-        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> Any:
         """Register ``hook(optimizer, state_dict) -> None | state_dict`` after ``state_dict``."""
-        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> Any:
         """Register ``hook(optimizer, state_dict) -> None | state_dict`` before loading."""
-        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> Any:
         """Register ``hook(optimizer)`` to run after ``load_state_dict``."""
-        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # -- state dict -----------------------------------------------------------------------
 
