@@ -8,6 +8,7 @@ loop's decisions read them on the host, as PyTorch does.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import polytorch
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, ParamsT, _check_lr, _real_only, _to_scalar
+from .optimizer import Optimizer, ParamsT, _check_lr, _closure_loss, _real_only, _to_scalar
 
 __all__ = ["LBFGS"]
 
@@ -217,11 +218,8 @@ class LBFGS(Optimizer):
         if closure is None:
             raise RuntimeError("LBFGS.step requires a closure that re-evaluates the model "
                                "and returns the loss")
-        closure_fn = closure
-
-        def closure():
-            with polytorch.enable_grad():
-                return closure_fn()
+        # Every evaluation runs with grad enabled (step itself runs under no_grad).
+        closure = functools.partial(_closure_loss, closure)
 
         group = self.param_groups[0]
         lr = _to_scalar(group["lr"])
