@@ -15,7 +15,6 @@ from .optimizer import (
     _check_lr,
     _check_nonneg,
     _closure_loss,
-    _get_value,
     _new_scalar,
     _real_only,
     _to_scalar,
@@ -82,7 +81,7 @@ class Adagrad(Optimizer):
             for param, grad, state in self._params_with_grad(group, weight_decay=True):
                 step_t, state_sum = state["step"], state["sum"]
                 step_t += 1
-                step = _get_value(step_t)
+                step = _to_scalar(step_t)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum.addcmul_(grad, grad, value=1)
                 std = state_sum.sqrt().add_(eps)

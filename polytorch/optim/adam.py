@@ -14,7 +14,6 @@ from .optimizer import (
     _check_adam_args,
     _check_flags,
     _closure_loss,
-    _get_value,
     _new_scalar,
     _real_only,
     _to_scalar,
@@ -96,7 +95,7 @@ class Adam(Optimizer):
                 step_t += 1
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                step = _get_value(step_t)
+                step = _to_scalar(step_t)
                 bias_correction1 = 1 - beta1**step
                 bias_correction2 = 1 - beta2**step
                 step_size = lr / bias_correction1

@@ -14,7 +14,6 @@ from .optimizer import (
     _check_adam_args,
     _check_flags,
     _closure_loss,
-    _get_value,
     _new_scalar,
     _real_only,
     _to_scalar,
@@ -78,6 +77,6 @@ class Adamax(Optimizer):
                 step_t += 1
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_inf.copy_(polytorch.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps)))
-                clr = lr / (1 - beta1 ** _get_value(step_t))
+                clr = lr / (1 - beta1 ** _to_scalar(step_t))
                 param.addcdiv_(exp_avg, exp_inf, value=-clr)
         return loss

@@ -15,7 +15,6 @@ from .optimizer import (
     _check_lr,
     _check_nonneg,
     _closure_loss,
-    _get_value,
     _new_scalar,
     _real_only,
     _to_scalar,
@@ -82,14 +81,14 @@ class ASGD(Optimizer):
             for param, grad, state in self._params_with_grad(group, weight_decay=True):
                 mu, ax, eta, step_t = state["mu"], state["ax"], state["eta"], state["step"]
                 step_t += 1
-                eta_value = _get_value(eta)
+                eta_value = _to_scalar(eta)
                 param.mul_(1 - lambd * eta_value)
                 param.add_(grad, alpha=-eta_value)
-                if _get_value(mu) != 1:
-                    ax.add_(param.sub(ax).mul_(_get_value(mu)))
+                if _to_scalar(mu) != 1:
+                    ax.add_(param.sub(ax).mul_(_to_scalar(mu)))
                 else:
                     ax.copy_(param)
-                step = _get_value(step_t)
+                step = _to_scalar(step_t)
                 eta.fill_(lr / ((1 + lambd * lr * step) ** alpha))
                 mu.fill_(1 / max(1, step - t0))
         return loss

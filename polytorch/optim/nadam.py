@@ -15,7 +15,6 @@ from .optimizer import (
     _check_flags,
     _check_nonneg,
     _closure_loss,
-    _get_value,
     _new_scalar,
     _real_only,
     _to_scalar,
@@ -84,7 +83,7 @@ class NAdam(Optimizer):
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 mu_product, step_t = state["mu_product"], state["step"]
                 step_t += 1
-                step = _get_value(step_t)
+                step = _to_scalar(step_t)
                 bias_correction2 = 1 - beta2**step
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
@@ -92,7 +91,7 @@ class NAdam(Optimizer):
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 denom = exp_avg_sq.div(bias_correction2).sqrt()
-                mu_product_value = _get_value(mu_product)
+                mu_product_value = _to_scalar(mu_product)
                 mu_product_next = mu_product_value * mu_next
                 denom.add_(eps)
                 param.addcdiv_(grad, denom, value=(-lr * (1.0 - mu) / (1.0 - mu_product_value)))

@@ -80,14 +80,11 @@ def register_optimizer_step_post_hook(hook: Callable) -> Any:
 
 
 def _to_scalar(x):
-    """A one-element tensor hyperparameter (lr, beta) as a Python number, else ``x``."""
-    if isinstance(x, Tensor):
-        return x.item()
-    return x
+    """A one-element tensor as a Python number, else ``x``.
 
-
-def _get_value(x):
-    """The Python number held by a step / mu_product tensor (a host read of a cpu tensor)."""
+    For tensor hyperparameters (lr, betas) and the step / mu_product counters (a host
+    read of a cpu tensor: no device sync).
+    """
     return x.item() if isinstance(x, Tensor) else x
 
 

@@ -14,7 +14,6 @@ from .optimizer import (
     _check_adam_args,
     _check_flags,
     _closure_loss,
-    _get_value,
     _new_scalar,
     _real_only,
     _to_scalar,
@@ -83,7 +82,7 @@ class RAdam(Optimizer):
                 exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], \
                     state["step"]
                 step_t += 1
-                step = _get_value(step_t)
+                step = _to_scalar(step_t)
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 bias_correction1 = 1 - beta1**step
