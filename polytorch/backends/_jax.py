@@ -75,8 +75,9 @@ class JaxBackend(NumpyLikeBackend):
 
 
 # -- native kernels of the conv family (Note [Convolution as im2col] in polytorch/ops/conv.py)
-# Each is the reference's algorithm compiled once per set of parameters (and, by
-# jax.jit, per shape and dtype): eagerly, its K slices would be K dispatches.
+# Each is the reference itself (polytorch/ops/conv.py) compiled once per set of
+# parameters (and, by jax.jit, per shape and dtype): eagerly, its K slices would be
+# K dispatches.
 
 
 def _jitted(build):
@@ -95,52 +96,27 @@ def _jitted(build):
     return kernel
 
 
-def _offsets(kernel_size):
-    import itertools
-
-    return itertools.product(*(range(k) for k in kernel_size))
-
-
-def _window(off, dilation, stride, blocks):
-    return (slice(None), slice(None)) + tuple(
-        slice(o * d, o * d + s * (n - 1) + 1, s)
-        for o, d, s, n in zip(off, dilation, stride, blocks))
-
-
-def _build_im2col(kernel_size, dilation, padding, stride, fill):
+def _traced_full(shape, value, like):
     import jax.numpy as jnp
-    from jax import lax
 
-    def im2col(x):
-        if jnp.issubdtype(x.dtype, jnp.integer) and fill == -np.inf:
-            value = jnp.iinfo(x.dtype).min
-        else:
-            value = fill if jnp.issubdtype(x.dtype, jnp.floating) else int(fill)
-        # lax.pad crops where an amount is negative.
-        x = lax.pad(x, jnp.asarray(value, x.dtype),
-                    [(0, 0, 0)] * (x.ndim - len(padding)) + [(lo, hi, 0) for lo, hi in padding])
-        blocks = [(n - d * (k - 1) - 1) // s + 1
-                  for n, k, d, s in zip(x.shape[2:], kernel_size, dilation, stride)]
-        return jnp.stack([x[_window(off, dilation, stride, blocks)]
-                          for off in _offsets(kernel_size)], axis=2)
-
-    return im2col
+    return jnp.full(shape, value, dtype=like.dtype)  # a tracer has no .device
 
 
-def _build_col2im(output_size, kernel_size, dilation, padding, stride):
+def _build_im2col(**params):
     import jax.numpy as jnp
-    from jax import lax
 
-    def col2im(cols):
-        blocks = cols.shape[3:]
-        padded = tuple(o + lo + hi for o, (lo, hi) in zip(output_size, padding))
-        out = jnp.zeros(cols.shape[:2] + padded, cols.dtype)
-        for j, off in enumerate(_offsets(kernel_size)):
-            out = out.at[_window(off, dilation, stride, blocks)].add(cols[:, :, j])
-        return lax.pad(out, jnp.asarray(0, out.dtype),
-                       [(0, 0, 0), (0, 0, 0)] + [(-lo, -hi, 0) for lo, hi in padding])
+    from ..ops.conv import im2col_array
 
-    return col2im
+    return lambda x: im2col_array(jnp, x, full=_traced_full, **params)
+
+
+def _build_col2im(**params):
+    import jax.numpy as jnp
+
+    from ..ops.conv import col2im_array
+
+    return lambda cols: col2im_array(jnp, cols, full=_traced_full,
+                                     setitem=lambda a, key, v: a.at[key].set(v), **params)
 
 
 JaxBackend.kernels = {"im2col": _jitted(_build_im2col), "col2im": _jitted(_build_col2im)}

@@ -131,12 +131,6 @@ def _extremum(ufunc, general):
 # -- native kernels of the conv family (Note [Convolution as im2col] in polytorch/ops/conv.py)
 
 
-def _fill(dtype, fill):
-    if dtype.kind in "fc":
-        return fill
-    return np.iinfo(dtype).min if fill == -np.inf else int(fill)
-
-
 def _crop_key(shape, padding):
     """The slices that cut the negative amounts of ``padding`` off the trailing dims."""
     lead = len(shape) - len(padding)
@@ -146,12 +140,15 @@ def _crop_key(shape, padding):
 
 def _im2col(xp, x, *, kernel_size, dilation, padding, stride, fill):
     """``im2col`` as one strided window view and one copy (no per-offset slices)."""
+    from ..ops.conv import _fill_value
+
     nd = len(kernel_size)
     if any(lo < 0 or hi < 0 for lo, hi in padding):
         x = x[_crop_key(x.shape, padding)]
     pads = [(max(lo, 0), max(hi, 0)) for lo, hi in padding]
     if any(lo or hi for lo, hi in pads):
-        x = np.pad(x, [(0, 0)] * (x.ndim - nd) + pads, constant_values=_fill(x.dtype, fill))
+        x = np.pad(x, [(0, 0)] * (x.ndim - nd) + pads,
+                   constant_values=_fill_value(xp, x.dtype, fill))
     extents = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel_size))
     axes = tuple(range(2, 2 + nd))
     win = np.lib.stride_tricks.sliding_window_view(x, extents, axis=axes)

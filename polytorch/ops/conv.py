@@ -92,11 +92,18 @@ def _fill_value(xp, dtype, fill):
     return float(fill)
 
 
+def _full_like_device(xp):
+    """``full(shape, value, like)``: an array of ``value`` on ``like``'s device."""
+    def full(shape, value, like):
+        return xp.full(shape, value, dtype=like.dtype, device=like.device)
+
+    return full
+
+
 def im2col_array(xp, x, *, kernel_size, dilation, padding, stride, fill, full=None):
-    """The reference ``im2col`` over ``xp`` (``full(shape, value, like)`` makes padding)."""
-    if full is None:
-        def full(shape, value, like):
-            return xp.full(shape, value, dtype=like.dtype, device=like.device)
+    """The reference ``im2col`` over ``xp`` (``full(shape, value, like)`` makes padding;
+    a traced kernel passes one that needs no ``like.device``)."""
+    full = full or _full_like_device(xp)
     x = _pad_array(xp, x, padding, _fill_value(xp, x.dtype, fill), full)
     blocks = [_blocks(n, k, d, s)
               for n, k, d, s in zip(x.shape[2:], kernel_size, dilation, stride)]
@@ -125,17 +132,22 @@ def _(ctx, grad):
 def col2im_op(backend, cols, *, output_size, kernel_size, dilation, padding, stride):
     """``(N, C, K, *L)`` -> ``(N, C, *output_size)``: the sum of the windows put back in
     place, then the padding cut off (the adjoint of ``im2col``)."""
-    xp = backend.xp
+    return col2im_array(backend.xp, cols, output_size=output_size, kernel_size=kernel_size,
+                        dilation=dilation, padding=padding, stride=stride,
+                        setitem=backend.setitem)
+
+
+def col2im_array(xp, cols, *, output_size, kernel_size, dilation, padding, stride, setitem,
+                 full=None):
+    """The reference ``col2im`` over ``xp``; ``setitem(array, key, value)`` returns the
+    written array (in place or functionally), ``full`` as in ``im2col_array``."""
+    full = full or _full_like_device(xp)
     blocks = tuple(cols.shape[3:])
     padded = tuple(o + lo + hi for o, (lo, hi) in zip(output_size, padding))
-    out = xp.zeros(tuple(cols.shape[:2]) + padded, dtype=cols.dtype, device=cols.device)
+    out = full(tuple(cols.shape[:2]) + padded, 0, cols)
     for j, off in enumerate(itertools.product(*(range(k) for k in kernel_size))):
         key = (slice(None), slice(None)) + _window_key(off, dilation, stride, blocks)
-        out = backend.setitem(out, key, out[key] + cols[:, :, j, ...])
-
-    def full(shape, value, like):
-        return xp.full(shape, value, dtype=like.dtype, device=like.device)
-
+        out = setitem(out, key, out[key] + cols[:, :, j, ...])
     return _pad_array(xp, out, tuple((-lo, -hi) for lo, hi in padding), 0, full)
 
 
